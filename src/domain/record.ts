@@ -1,0 +1,93 @@
+// A stored submission and its state machine. Internal states are finer than the API's `status`
+// (a record waiting out its random window is still `pending` to the outside).
+import { locktimeType, type LocktimeType } from './locktime.js';
+
+export const State = {
+  /** Sealed, waiting for maturity; wake = locktime. */
+  Pending: 1,
+  /** Mature, waiting for its random moment in the window; wake = release time (s). */
+  Windowed: 2,
+  /** Opened; being sent or waiting to retry; wake = next attempt (s). */
+  Broadcasting: 3,
+  /** Accepted by an explorer; wake = next status check (s). */
+  Broadcast: 4,
+  Confirmed: 5,
+  Cancelled: 6,
+  Invalid: 7,
+  Rejected: 8,
+} as const;
+export type State = (typeof State)[keyof typeof State];
+
+export const TERMINAL_STATES: readonly State[] = [State.Confirmed, State.Cancelled, State.Invalid, State.Rejected];
+
+export type Status = 'pending' | 'broadcasting' | 'broadcast' | 'confirmed' | 'cancelled' | 'invalid' | 'rejected';
+
+export function statusOf(state: State): Status {
+  switch (state) {
+    case State.Pending:
+    case State.Windowed:
+      return 'pending';
+    case State.Broadcasting:
+      return 'broadcasting';
+    case State.Broadcast:
+      return 'broadcast';
+    case State.Confirmed:
+      return 'confirmed';
+    case State.Cancelled:
+      return 'cancelled';
+    case State.Invalid:
+      return 'invalid';
+    case State.Rejected:
+      return 'rejected';
+  }
+}
+
+export type InvalidCode = 'undecryptable' | 'malformed_transaction' | 'locktime_mismatch' | 'bad_padding';
+export type RejectedCode = 'inputs_missing_or_spent' | 'invalid_transaction';
+
+export const ERROR_MESSAGES: Record<string, string> = {
+  undecryptable: 'the sealed blob could not be opened with the key it names',
+  malformed_transaction: 'the opened blob is not a serialized Bitcoin transaction',
+  locktime_mismatch: "the transaction's nLockTime differs from the declared locktime",
+  bad_padding: 'a non-zero byte follows the transaction',
+  inputs_missing_or_spent: 'the network reports its inputs as missing or already spent',
+  invalid_transaction: 'the network refused the transaction as invalid',
+};
+
+export interface StoredRecord {
+  readonly id: string;
+  readonly keyId: string;
+  readonly locktime: number;
+  readonly window: number;
+  readonly state: State;
+  readonly wake: number;
+  readonly sealed: Buffer | null;
+  readonly tokenHash: Buffer;
+  readonly txid: string | null;
+  readonly attempts: number;
+  readonly broadcastAt: number | null;
+  readonly confirmations: number | null;
+  readonly errorCode: string | null;
+  /** Tip height at which the network last said non-final: retry only past it. */
+  readonly holdHeight: number | null;
+}
+
+export interface RecordView {
+  id: string;
+  status: Status;
+  locktime: number;
+  locktimeType: LocktimeType;
+  txid?: string;
+  broadcastAt?: number;
+  confirmations?: number;
+  error?: { code: string; message: string };
+}
+
+export function viewOf(r: StoredRecord): RecordView {
+  const view: RecordView = { id: r.id, status: statusOf(r.state), locktime: r.locktime, locktimeType: locktimeType(r.locktime) };
+  if (r.txid) view.txid = r.txid;
+  if (r.broadcastAt !== null) view.broadcastAt = r.broadcastAt;
+  if (r.confirmations !== null && (r.state === State.Broadcast || r.state === State.Confirmed)) view.confirmations = r.confirmations;
+  if (r.errorCode) view.error = { code: r.errorCode, message: ERROR_MESSAGES[r.errorCode] ?? r.errorCode };
+  return view;
+}

@@ -1,0 +1,154 @@
+// Intake: validates a submission, derives id/token/receipt and hands it to the store. Knows no HTTP.
+import { createHash } from 'node:crypto';
+import { isValidLocktime, locktimeType, LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
+import { refuse, type CancelOutcome, type StatusOutcome, type SubmitOutcome, type SubmissionBody } from '../domain/outcomes.js';
+import { State, statusOf, viewOf, type StoredRecord } from '../domain/record.js';
+import { SEAL_OVERHEAD } from '../crypto/sealed-box.js';
+import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
+import type { KeyRing } from '../keys/keyring.js';
+import type { Store } from '../store/store.js';
+import { fromHex } from '../util/hex.js';
+import { nowSeconds, type Clock } from '../util/clock.js';
+
+/** The smallest serialized transaction: version, 1 input with empty script, 1 output with empty script, locktime. */
+export const MIN_TX_BYTES = 60;
+const BLOCKS_PER_YEAR = 52_560;
+const SECONDS_PER_YEAR = 31_557_600;
+
+export interface IntakeLimits {
+  readonly maxSealedBytes: number;
+  readonly maxWindowSeconds: number;
+  readonly horizonYears: number;
+}
+
+export interface IntakeDeps {
+  readonly store: Store;
+  readonly keys: KeyRing;
+  readonly clock: Clock;
+  readonly tip: () => Tip | null;
+  readonly limits: IntakeLimits;
+  /** How long a finished record stays answerable before it is purged. */
+  readonly retentionSeconds: number;
+}
+
+/** Purge moments are rounded up to whole days so that they do not record when something happened. */
+export function purgeAt(now: number, retentionSeconds: number): number {
+  return Math.ceil((now + retentionSeconds) / 86_400) * 86_400;
+}
+
+const ID_RE = /^[0-9a-f]{32}$/;
+const TOKEN_RE = /^[0-9a-fA-F]{64}$/;
+
+export class Intake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  async submit(body: unknown): Promise<SubmitOutcome> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return refuse('invalid_json', 'the body must be a JSON object');
+    }
+    const { locktime, sealed, window = 0, keyId } = body as Record<string, unknown>;
+    const { limits, keys } = this.deps;
+    if (!isValidLocktime(locktime)) return refuse('invalid_locktime', 'locktime must be an integer from 0 to 4294967295');
+    if (typeof sealed !== 'string') return refuse('invalid_sealed', 'sealed must be a hex string');
+    const sealedBytes = fromHex(sealed);
+    if (sealedBytes === null) return refuse('invalid_sealed', 'sealed is not valid hex');
+    if (sealedBytes.length > limits.maxSealedBytes) {
+      return refuse('payload_too_large', `sealed is larger than ${limits.maxSealedBytes} bytes`);
+    }
+    if (sealedBytes.length < SEAL_OVERHEAD + MIN_TX_BYTES) {
+      return refuse('invalid_sealed', `sealed is too short to hold a transaction (${SEAL_OVERHEAD + MIN_TX_BYTES} bytes at least)`);
+    }
+    if (typeof window !== 'number' || !Number.isInteger(window) || window < 0 || window > limits.maxWindowSeconds) {
+      return refuse('invalid_window', `window must be an integer number of seconds from 0 to ${limits.maxWindowSeconds}`);
+    }
+    let key = keys.current;
+    if (keyId !== undefined) {
+      if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId)) return refuse('unknown_key', 'keyId must be 16 lowercase hex digits');
+      const found = keys.find(keyId);
+      if (!found) return refuse('unknown_key', `no sealing key has keyId ${keyId}`);
+      key = found;
+    }
+    const tooFar = this.tooFar(locktime);
+    if (tooFar) return refuse('locktime_too_far', tooFar);
+
+    const digest = createHash('sha256').update(sealedBytes).digest();
+    const id = digest.subarray(0, 16);
+    const token = deriveToken(keys.tokenSecret, id);
+    const outcome = await this.deps.store.submit({
+      id,
+      keyId: Buffer.from(key.keyId, 'hex'),
+      locktime,
+      window,
+      sealed: sealedBytes,
+      tokenHash: tokenHash(token),
+    });
+    if (outcome.kind === 'full') return refuse('store_full', 'the store holds as many pending transactions as it may; try later');
+    const body2 = this.body(outcome.record, token, digest.toString('hex'));
+    return outcome.kind === 'inserted' ? { kind: 'accepted', body: body2 } : { kind: 'already_known', body: body2 };
+  }
+
+  private tooFar(locktime: number): string | null {
+    const { horizonYears } = this.deps.limits;
+    if (locktime >= LOCKTIME_THRESHOLD) {
+      const limit = nowSeconds(this.deps.clock) + Math.round(horizonYears * SECONDS_PER_YEAR);
+      return locktime > limit ? `locktime is more than ${horizonYears} years in the future` : null;
+    }
+    const tip = this.deps.tip();
+    // Without a tip there is no reference height; accept rather than guess.
+    if (tip === null) return null;
+    const limit = tip.height + Math.round(horizonYears * BLOCKS_PER_YEAR);
+    return locktime > limit ? `locktime is more than ${horizonYears} years of blocks beyond the tip (${tip.height})` : null;
+  }
+
+  private body(record: StoredRecord, token: Buffer, sealedSha256: string): SubmissionBody {
+    return {
+      id: record.id,
+      token: token.toString('hex'),
+      status: statusOf(record.state),
+      locktime: record.locktime,
+      locktimeType: locktimeType(record.locktime),
+      receipt: signReceipt(this.deps.keys.receiptPrivateKey, record.id, record.locktime, sealedSha256),
+    };
+  }
+
+  async status(id: string): Promise<StatusOutcome> {
+    if (!ID_RE.test(id)) return refuse('not_found', 'no transaction has this id');
+    const record = await this.deps.store.get(id);
+    if (!record) return refuse('not_found', 'no transaction has this id');
+    return { kind: 'found', view: viewOf(record) };
+  }
+
+  async cancel(id: string, authorization: string | undefined): Promise<CancelOutcome> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) return refuse('unauthorized', 'cancelling needs "Authorization: Bearer <token>"');
+    if (!ID_RE.test(id)) return refuse('not_found', 'no transaction has this id');
+    const record = await this.deps.store.get(id);
+    if (!record) return refuse('not_found', 'no transaction has this id');
+    const presented = match[1]!;
+    if (!TOKEN_RE.test(presented) || !tokenMatches(Buffer.from(presented, 'hex'), record.tokenHash)) {
+      return refuse('forbidden', 'the token does not match this transaction');
+    }
+    return this.cancelRecord(record);
+  }
+
+  private async cancelRecord(record: StoredRecord): Promise<CancelOutcome> {
+    switch (record.state) {
+      case State.Cancelled:
+        return { kind: 'cancelled', id: record.id };
+      case State.Pending:
+      case State.Windowed: {
+        const changed = await this.deps.store.transition([
+          { id: record.id, from: [record.state], to: State.Cancelled, wake: purgeAt(nowSeconds(this.deps.clock), this.deps.retentionSeconds), wipe: true },
+        ]);
+        if (changed.has(record.id)) return { kind: 'cancelled', id: record.id };
+        // It moved on while we looked (matured, or cancelled twice at once): answer from its new state.
+        const now = await this.deps.store.get(record.id);
+        return now ? this.cancelRecord(now) : refuse('not_found', 'no transaction has this id');
+      }
+      case State.Invalid:
+        return refuse('already_final', 'the transaction was found invalid and will never be broadcast');
+      default:
+        return refuse('already_broadcast', 'the transaction has already left the server');
+    }
+  }
+}

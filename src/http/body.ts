@@ -1,0 +1,31 @@
+// Reads a JSON request body with the size limit enforced while streaming, before any parsing.
+import type { Context } from 'koa';
+import { HttpRefusal } from './errors.js';
+
+export async function readJson(ctx: Context, limitBytes: number): Promise<unknown> {
+  const type = ctx.request.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new HttpRefusal('unsupported_media_type', 'the body must be application/json');
+  }
+  const declared = Number(ctx.request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    throw new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) {
+      // Stop reading; the connection is closed after the answer so the rest is never buffered.
+      ctx.set('Connection', 'close');
+      throw new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpRefusal('invalid_json', 'the body is not valid JSON');
+  }
+}

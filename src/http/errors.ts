@@ -1,0 +1,42 @@
+// The one place where outcomes become HTTP: status codes and the SPEC §3 error body.
+import type { RequestErrorCode } from '../domain/outcomes.js';
+
+export const HTTP_STATUS: Record<RequestErrorCode, number> = {
+  invalid_json: 400,
+  invalid_locktime: 400,
+  invalid_sealed: 400,
+  invalid_window: 400,
+  unknown_key: 400,
+  locktime_too_far: 400,
+  invalid_id: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  already_broadcast: 409,
+  already_final: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  store_full: 503,
+  unavailable: 503,
+};
+
+export interface ErrorBody {
+  error: { code: RequestErrorCode; message: string };
+}
+
+export function errorBody(code: RequestErrorCode, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** Thrown inside the HTTP layer only, to leave a handler early with a SPEC error. */
+export class HttpRefusal extends Error {
+  constructor(
+    readonly code: RequestErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpRefusal';
+  }
+}

@@ -1,0 +1,349 @@
+// The record store: every write goes through one serial writer; submissions are group-committed
+// (concurrent POSTs share one SQLite transaction and one fsync), and a caller hears back only
+// after COMMIT returned. Reads use a second connection so they never see uncommitted rows.
+import { join } from 'node:path';
+import { Sqlite, type Param } from './sqlite.js';
+import { migrate } from './migrations.js';
+import { State, TERMINAL_STATES, type StoredRecord } from '../domain/record.js';
+import { LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
+import { ensurePrivateDir } from '../keys/keyring.js';
+
+export const DB_FILE = 'relaystore.sqlite';
+
+export interface NewRecord {
+  readonly id: Buffer;
+  readonly keyId: Buffer;
+  readonly locktime: number;
+  readonly window: number;
+  readonly sealed: Buffer;
+  readonly tokenHash: Buffer;
+}
+
+export type InsertOutcome =
+  | { readonly kind: 'inserted'; readonly record: StoredRecord }
+  | { readonly kind: 'existing'; readonly record: StoredRecord }
+  | { readonly kind: 'full' };
+
+export interface Transition {
+  readonly id: string;
+  /** The update applies only while the record is still in one of these states (races with cancel). */
+  readonly from: readonly State[];
+  readonly to: State;
+  readonly wake: number;
+  readonly wipe?: boolean;
+  readonly txid?: string;
+  readonly attempts?: number;
+  readonly broadcastAt?: number | null;
+  readonly confirmations?: number | null;
+  readonly errorCode?: string | null;
+  readonly holdHeight?: number | null;
+}
+
+export interface StoreOptions {
+  readonly maxPending: number;
+  /** Most submissions committed in one transaction. */
+  readonly maxBatch?: number;
+}
+
+interface Row {
+  id: Buffer;
+  key_id: Buffer;
+  locktime: number;
+  window: number;
+  state: number;
+  wake: number;
+  sealed: Buffer | null;
+  token_hash: Buffer;
+  txid: Buffer | null;
+  attempts: number;
+  broadcast_at: number | null;
+  confirmations: number | null;
+  error_code: string | null;
+  hold_height: number | null;
+}
+
+const COLUMNS = 'id, key_id, locktime, window, state, wake, sealed, token_hash, txid, attempts, broadcast_at, confirmations, error_code, hold_height';
+const INSERT_COLUMNS = '(id, key_id, locktime, window, state, wake, sealed, token_hash)';
+const PENDING_STATES: readonly State[] = [State.Pending, State.Windowed];
+
+function toRecord(row: Row): StoredRecord {
+  return {
+    id: row.id.toString('hex'),
+    keyId: row.key_id.toString('hex'),
+    locktime: row.locktime,
+    window: row.window,
+    state: row.state as State,
+    wake: row.wake,
+    sealed: row.sealed,
+    tokenHash: row.token_hash,
+    txid: row.txid ? row.txid.toString('hex') : null,
+    attempts: row.attempts,
+    broadcastAt: row.broadcast_at,
+    confirmations: row.confirmations,
+    errorCode: row.error_code,
+    holdHeight: row.hold_height,
+  };
+}
+
+interface Queued {
+  readonly record: NewRecord;
+  readonly resolve: (outcome: InsertOutcome) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class Store {
+  private chain: Promise<unknown> = Promise.resolve();
+  private queue: Queued[] = [];
+  private flushScheduled = false;
+  private pending = 0;
+  private closed = false;
+  private readonly maxBatch: number;
+
+  private constructor(
+    private readonly writer: Sqlite,
+    private readonly reader: Sqlite,
+    private readonly options: StoreOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 512;
+  }
+
+  static async open(dataDir: string, options: StoreOptions): Promise<Store> {
+    await ensurePrivateDir(dataDir);
+    const path = join(dataDir, DB_FILE);
+    const writer = await Sqlite.open(path);
+    // FULL: a 201 survives power loss; secure_delete: wiped blobs are overwritten, not just unlinked.
+    await writer.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000;');
+    await migrate(writer);
+    const reader = await Sqlite.open(path, 'readonly');
+    await reader.exec('PRAGMA busy_timeout = 5000;');
+    const store = new Store(writer, reader, options);
+    const row = await reader.get<{ n: number }>(`SELECT count(*) AS n FROM records WHERE state IN (${State.Pending}, ${State.Windowed})`);
+    store.pending = row?.n ?? 0;
+    return store;
+  }
+
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  /** Runs fn after every earlier write: SQLite has one writer, and BEGIN…COMMIT must not interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  submit(record: NewRecord): Promise<InsertOutcome> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        void this.serial(() => this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (this.queue.length > 0) {
+      this.flushScheduled = true;
+      void this.serial(() => this.flush());
+    }
+    if (batch.length === 0) return;
+    try {
+      const outcomes = await this.insertBatch(batch.map((q) => q.record));
+      batch.forEach((q, i) => q.resolve(outcomes[i]!));
+    } catch (err) {
+      for (const q of batch) q.reject(err);
+    }
+  }
+
+  private async insertBatch(records: readonly NewRecord[]): Promise<InsertOutcome[]> {
+    const outcomes: Array<InsertOutcome | undefined> = new Array(records.length);
+    const fresh: number[] = [];
+    const seen = new Map<string, number>();
+    let room = this.options.maxPending - this.pending;
+    for (let i = 0; i < records.length; i++) {
+      const key = records[i]!.id.toString('hex');
+      if (seen.has(key)) continue; // a duplicate within the batch gets the first one's answer
+      seen.set(key, i);
+      fresh.push(i);
+    }
+    let inserted = new Set<string>();
+    if (fresh.length > 0) {
+      const params: Param[] = [];
+      const rows: string[] = [];
+      for (const i of fresh) {
+        const r = records[i]!;
+        params.push(r.id, r.keyId, r.locktime, r.window, State.Pending, r.locktime, r.sealed, r.tokenHash);
+        rows.push('(?,?,?,?,?,?,?,?)');
+      }
+      await this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const returned = await this.writer.all<{ id: Buffer }>(
+          `INSERT INTO records ${INSERT_COLUMNS} VALUES ${rows.join(',')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+          params,
+        );
+        inserted = new Set(returned.map((r) => r.id.toString('hex')));
+        if (inserted.size > room) {
+          // Over capacity: refuse the whole batch's new rows rather than pick winners.
+          await this.writer.exec('ROLLBACK');
+          inserted = new Set();
+          room = -1;
+        } else {
+          await this.writer.exec('COMMIT');
+          this.pending += inserted.size;
+        }
+      } catch (err) {
+        await this.writer.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+    const existingIds = [...seen.keys()].filter((k) => !inserted.has(k));
+    const existing = new Map<string, StoredRecord>();
+    if (existingIds.length > 0 && room >= 0) {
+      const rows = await this.writer.all<Row>(
+        `SELECT ${COLUMNS} FROM records WHERE id IN (${existingIds.map(() => '?').join(',')})`,
+        existingIds.map((k) => Buffer.from(k, 'hex')),
+      );
+      for (const row of rows) existing.set(row.id.toString('hex'), toRecord(row));
+    }
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const key = r.id.toString('hex');
+      if (inserted.has(key) && seen.get(key) === i) {
+        outcomes[i] = { kind: 'inserted', record: freshRecord(r) };
+      } else if (inserted.has(key)) {
+        outcomes[i] = { kind: 'existing', record: freshRecord(r) };
+      } else {
+        const found = existing.get(key);
+        outcomes[i] = found ? { kind: 'existing', record: found } : { kind: 'full' };
+      }
+    }
+    return outcomes as InsertOutcome[];
+  }
+
+  async get(id: string): Promise<StoredRecord | undefined> {
+    const row = await this.reader.get<Row>(`SELECT ${COLUMNS} FROM records WHERE id = ?`, [Buffer.from(id, 'hex')]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Pending records whose locktime is mature at `tip` (SPEC §4), as two index range scans. */
+  async dueMature(tip: Tip | null, limit: number): Promise<StoredRecord[]> {
+    const height = tip?.height ?? 0;
+    const rows = await this.reader.all<Row>(
+      `SELECT ${COLUMNS} FROM records WHERE state = ? AND wake <= ? ORDER BY wake LIMIT ?`,
+      [State.Pending, Math.min(height, LOCKTIME_THRESHOLD - 1), limit],
+    );
+    if (tip !== null && rows.length < limit && tip.medianTime > LOCKTIME_THRESHOLD) {
+      rows.push(
+        ...(await this.reader.all<Row>(
+          `SELECT ${COLUMNS} FROM records WHERE state = ? AND wake >= ? AND wake < ? ORDER BY wake LIMIT ?`,
+          [State.Pending, LOCKTIME_THRESHOLD, tip.medianTime, limit - rows.length],
+        )),
+      );
+    }
+    return rows.map(toRecord);
+  }
+
+  /** Records in `state` whose wake time (seconds) has come. */
+  async dueByWake(state: State, now: number, limit: number): Promise<StoredRecord[]> {
+    const rows = await this.reader.all<Row>(
+      `SELECT ${COLUMNS} FROM records WHERE state = ? AND wake <= ? ORDER BY wake LIMIT ?`,
+      [state, now, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Records that were mid-flight when the process stopped: they resume from the sealed blob. */
+  async inState(state: State, limit: number, afterWake = -1): Promise<StoredRecord[]> {
+    const rows = await this.reader.all<Row>(`SELECT ${COLUMNS} FROM records WHERE state = ? AND wake > ? ORDER BY wake LIMIT ?`, [state, afterWake, limit]);
+    return rows.map(toRecord);
+  }
+
+  /** Applies transitions in one transaction; returns which ids actually changed state. */
+  transition(transitions: readonly Transition[]): Promise<Set<string>> {
+    return this.serial(async () => {
+      const changed = new Set<string>();
+      if (transitions.length === 0) return changed;
+      await this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        for (const t of transitions) {
+          const sets = ['state = ?', 'wake = ?'];
+          const params: Param[] = [t.to, t.wake];
+          if (t.wipe) sets.push('sealed = NULL');
+          if (t.txid !== undefined) (sets.push('txid = ?'), params.push(Buffer.from(t.txid, 'hex')));
+          if (t.attempts !== undefined) (sets.push('attempts = ?'), params.push(t.attempts));
+          if (t.broadcastAt !== undefined) (sets.push('broadcast_at = ?'), params.push(t.broadcastAt));
+          if (t.confirmations !== undefined) (sets.push('confirmations = ?'), params.push(t.confirmations));
+          if (t.errorCode !== undefined) (sets.push('error_code = ?'), params.push(t.errorCode));
+          if (t.holdHeight !== undefined) (sets.push('hold_height = ?'), params.push(t.holdHeight));
+          params.push(Buffer.from(t.id, 'hex'), ...t.from);
+          const { changes } = await this.writer.run(
+            `UPDATE records SET ${sets.join(', ')} WHERE id = ? AND state IN (${t.from.map(() => '?').join(',')})`,
+            params,
+          );
+          if (changes > 0) {
+            changed.add(t.id);
+            const wasPending = t.from.every((s) => PENDING_STATES.includes(s));
+            if (wasPending && !PENDING_STATES.includes(t.to)) this.pending--;
+          }
+        }
+        await this.writer.exec('COMMIT');
+      } catch (err) {
+        await this.writer.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      return changed;
+    });
+  }
+
+  /** Deletes terminal records whose retention ran out; then truncates the WAL so wiped pages leave it. */
+  purge(now: number, limit = 1000): Promise<number> {
+    return this.serial(async () => {
+      let total = 0;
+      for (const state of TERMINAL_STATES) {
+        const { changes } = await this.writer.run(
+          `DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE state = ? AND wake <= ? LIMIT ?)`,
+          [state, now, limit],
+        );
+        total += changes;
+      }
+      return total;
+    });
+  }
+
+  /** Folds the WAL into the database and truncates it, so old copies of wiped blobs do not linger there. */
+  checkpoint(): Promise<void> {
+    return this.serial(() => this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.serial(async () => undefined);
+    await this.reader.close();
+    await this.writer.close();
+  }
+}
+
+function freshRecord(r: NewRecord): StoredRecord {
+  return {
+    id: r.id.toString('hex'),
+    keyId: r.keyId.toString('hex'),
+    locktime: r.locktime,
+    window: r.window,
+    state: State.Pending,
+    wake: r.locktime,
+    sealed: r.sealed,
+    tokenHash: r.tokenHash,
+    txid: null,
+    attempts: 0,
+    broadcastAt: null,
+    confirmations: null,
+    errorCode: null,
+    holdHeight: null,
+  };
+}
