@@ -95,6 +95,8 @@ export class Store {
   private chain: Promise<unknown> = Promise.resolve();
   private queue: Queued[] = [];
   private flushScheduled = false;
+  private transitionQueue: Array<{ transitions: readonly Transition[]; resolve: (ids: Set<string>) => void; reject: (err: unknown) => void }> = [];
+  private transitionScheduled = false;
   private pending = 0;
   private closed = false;
   private readonly maxBatch: number;
@@ -263,32 +265,38 @@ export class Store {
     return rows.map(toRecord);
   }
 
-  /** Applies transitions in one transaction; returns which ids actually changed state. */
+  /**
+   * Applies transitions; concurrent callers share one SQLite transaction (group commit, as for
+   * submissions). Resolves with the ids that actually changed state, after COMMIT.
+   */
   transition(transitions: readonly Transition[]): Promise<Set<string>> {
-    return this.serial(async () => {
-      const changed = new Set<string>();
-      if (transitions.length === 0) return changed;
+    if (transitions.length === 0) return Promise.resolve(new Set());
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.transitionQueue.push({ transitions, resolve, reject });
+      if (!this.transitionScheduled) {
+        this.transitionScheduled = true;
+        void this.serial(() => this.flushTransitions());
+      }
+    });
+  }
+
+  private async flushTransitions(): Promise<void> {
+    this.transitionScheduled = false;
+    const batch = this.transitionQueue.splice(0, this.transitionQueue.length);
+    if (batch.length === 0) return;
+    const changed = new Set<string>();
+    let pendingDelta = 0;
+    try {
       await this.writer.exec('BEGIN IMMEDIATE');
       try {
-        for (const t of transitions) {
-          const sets = ['state = ?', 'wake = ?'];
-          const params: Param[] = [t.to, t.wake];
-          if (t.wipe) sets.push('sealed = NULL');
-          if (t.txid !== undefined) (sets.push('txid = ?'), params.push(Buffer.from(t.txid, 'hex')));
-          if (t.attempts !== undefined) (sets.push('attempts = ?'), params.push(t.attempts));
-          if (t.broadcastAt !== undefined) (sets.push('broadcast_at = ?'), params.push(t.broadcastAt));
-          if (t.confirmations !== undefined) (sets.push('confirmations = ?'), params.push(t.confirmations));
-          if (t.errorCode !== undefined) (sets.push('error_code = ?'), params.push(t.errorCode));
-          if (t.holdHeight !== undefined) (sets.push('hold_height = ?'), params.push(t.holdHeight));
-          params.push(Buffer.from(t.id, 'hex'), ...t.from);
-          const { changes } = await this.writer.run(
-            `UPDATE records SET ${sets.join(', ')} WHERE id = ? AND state IN (${t.from.map(() => '?').join(',')})`,
-            params,
-          );
-          if (changes > 0) {
-            changed.add(t.id);
-            const wasPending = t.from.every((s) => PENDING_STATES.includes(s));
-            if (wasPending && !PENDING_STATES.includes(t.to)) this.pending--;
+        for (const { transitions } of batch) {
+          for (const t of transitions) {
+            if (await this.applyTransition(t)) {
+              changed.add(t.id);
+              const wasPending = t.from.every((s) => PENDING_STATES.includes(s));
+              if (wasPending && !PENDING_STATES.includes(t.to)) pendingDelta--;
+            }
           }
         }
         await this.writer.exec('COMMIT');
@@ -296,8 +304,29 @@ export class Store {
         await this.writer.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      return changed;
-    });
+      this.pending += pendingDelta;
+      for (const item of batch) item.resolve(new Set(item.transitions.filter((t) => changed.has(t.id)).map((t) => t.id)));
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+    }
+  }
+
+  private async applyTransition(t: Transition): Promise<boolean> {
+    const sets = ['state = ?', 'wake = ?'];
+    const params: Param[] = [t.to, t.wake];
+    if (t.wipe) sets.push('sealed = NULL');
+    if (t.txid !== undefined) (sets.push('txid = ?'), params.push(Buffer.from(t.txid, 'hex')));
+    if (t.attempts !== undefined) (sets.push('attempts = ?'), params.push(t.attempts));
+    if (t.broadcastAt !== undefined) (sets.push('broadcast_at = ?'), params.push(t.broadcastAt));
+    if (t.confirmations !== undefined) (sets.push('confirmations = ?'), params.push(t.confirmations));
+    if (t.errorCode !== undefined) (sets.push('error_code = ?'), params.push(t.errorCode));
+    if (t.holdHeight !== undefined) (sets.push('hold_height = ?'), params.push(t.holdHeight));
+    params.push(Buffer.from(t.id, 'hex'), ...t.from);
+    const { changes } = await this.writer.run(
+      `UPDATE records SET ${sets.join(', ')} WHERE id = ? AND state IN (${t.from.map(() => '?').join(',')})`,
+      params,
+    );
+    return changes > 0;
   }
 
   /** Deletes terminal records whose retention ran out; then truncates the WAL so wiped pages leave it. */

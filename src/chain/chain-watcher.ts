@@ -1,0 +1,93 @@
+// Follows the chain tip through every configured explorer, each over its own circuit, and keeps
+// the best answer. Down, slow, lagging or garbage-answering explorers only make it less current.
+import type { Tip } from '../domain/locktime.js';
+import type { Esplora } from './esplora.js';
+import { freshCredentials, type SocksCredentials } from '../net/transport.js';
+import type { Logger } from '../util/log.js';
+import type { Clock } from '../util/clock.js';
+
+export interface ChainWatcherOptions {
+  readonly explorers: readonly Esplora[];
+  readonly pollIntervalMs: number;
+  /** Polling credentials are rotated this often, so one circuit does not follow us for long. */
+  readonly rotateCredentialsMs?: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export type TipListener = (tip: Tip) => void;
+
+export class ChainWatcher {
+  private tip: Tip | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners: TipListener[] = [];
+  private readonly credentials: Array<{ creds: SocksCredentials; since: number }>;
+  private polling: Promise<void> | null = null;
+  private stopped = false;
+  private lastState = new Map<string, string>();
+
+  constructor(private readonly options: ChainWatcherOptions) {
+    this.credentials = options.explorers.map(() => ({ creds: freshCredentials(), since: options.clock.now() }));
+  }
+
+  current(): Tip | null {
+    return this.tip;
+  }
+
+  onTip(listener: TipListener): void {
+    this.listeners.push(listener);
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.pollNow();
+  }
+
+  /** Polls at once (and then on the interval); resolves when this round is over. */
+  pollNow(): Promise<void> {
+    if (this.polling) return this.polling;
+    if (this.timer) clearTimeout(this.timer);
+    this.polling = this.poll().finally(() => {
+      this.polling = null;
+      if (!this.stopped) this.timer = setTimeout(() => void this.pollNow(), this.options.pollIntervalMs);
+    });
+    return this.polling;
+  }
+
+  private credentialsFor(i: number): SocksCredentials {
+    const slot = this.credentials[i]!;
+    const rotate = this.options.rotateCredentialsMs ?? 10 * 60_000;
+    if (this.options.clock.now() - slot.since >= rotate) {
+      slot.creds = freshCredentials();
+      slot.since = this.options.clock.now();
+    }
+    return slot.creds;
+  }
+
+  private async poll(): Promise<void> {
+    const answers = await Promise.all(this.options.explorers.map((e, i) => e.tip(this.credentialsFor(i))));
+    let best: Tip | null = null;
+    answers.forEach((answer, i) => {
+      const explorer = this.options.explorers[i]!;
+      const state = answer.kind === 'tip' ? 'ok' : answer.reason;
+      if (this.lastState.get(explorer.base) !== state) {
+        // Log changes only: a down explorer should not flood the log every poll.
+        this.options.log.log(answer.kind === 'tip' ? 'info' : 'warn', 'explorer_tip', { explorer: explorer.label, state });
+        this.lastState.set(explorer.base, state);
+      }
+      if (answer.kind === 'tip' && (best === null || answer.tip.height > best.height)) best = answer.tip;
+    });
+    if (best === null) return;
+    const next: Tip = best;
+    if (this.tip && this.tip.hash === next.hash) return;
+    this.tip = next;
+    this.options.log.log('info', 'tip', { height: next.height, medianTime: next.medianTime });
+    for (const listener of this.listeners) listener(next);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.polling;
+  }
+}

@@ -1,0 +1,202 @@
+// `relaystore serve` configuration (SPEC §6): flags, RELAYSTORE_* environment variables, defaults,
+// and validation that reports every problem at once.
+import { resolve } from 'node:path';
+import type { Network } from './http/app.js';
+
+export type TorMode = 'managed' | 'external' | 'off';
+
+export interface Config {
+  readonly network: Network;
+  readonly dataDir: string;
+  readonly listenHost: string;
+  readonly listenPort: number;
+  readonly allowPublicListen: boolean;
+  readonly explorers: readonly string[];
+  readonly tor: TorMode;
+  readonly socks: string;
+  readonly onion: string | null;
+  readonly torConfig: string | null;
+  readonly pollIntervalSeconds: number;
+  readonly confirmations: number;
+  readonly maxPending: number;
+  readonly maxSealedBytes: number;
+  readonly maxWindowSeconds: number;
+  readonly horizonYears: number;
+  readonly retentionDays: number;
+  readonly retryMinSeconds: number;
+  readonly retryMaxSeconds: number;
+  readonly requestTimeoutSeconds: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+const NETWORKS: readonly Network[] = ['bitcoin', 'testnet', 'testnet4', 'signet', 'regtest'];
+
+const MEMPOOL_ONION = 'http://mempoolhqx4isw62xs7abwphsq7ldayuidyx2v2oethdhhj6mlo2r6ad.onion';
+const BLOCKSTREAM_ONION = 'http://explorerzydxu5ecjrkwceayqybizmpjjznk5izmitf2modhcusuqlid.onion';
+
+export const DEFAULT_EXPLORERS: Record<Network, readonly string[]> = {
+  bitcoin: [`${MEMPOOL_ONION}/api`, `${BLOCKSTREAM_ONION}/api`],
+  testnet: [`${MEMPOOL_ONION}/testnet/api`, `${BLOCKSTREAM_ONION}/testnet/api`],
+  testnet4: [`${MEMPOOL_ONION}/testnet4/api`],
+  signet: [`${MEMPOOL_ONION}/signet/api`],
+  regtest: [],
+};
+
+interface OptionSpec {
+  readonly name: string;
+  readonly flag: boolean;
+  readonly repeat?: boolean;
+  readonly help: string;
+}
+
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'network', flag: false, help: 'bitcoin | testnet | testnet4 | signet | regtest (default bitcoin)' },
+  { name: 'data-dir', flag: false, help: 'database, keys and Tor state (default ./data, created 0700)' },
+  { name: 'listen', flag: false, help: 'HOST:PORT of the API (default 127.0.0.1:8080)' },
+  { name: 'allow-public-listen', flag: true, help: 'allow a non-loopback --listen address' },
+  { name: 'explorer', flag: false, repeat: true, help: 'Esplora API base URL, repeatable (env: comma-separated)' },
+  { name: 'tor', flag: false, help: 'managed | external | off (default managed; off is regtest only)' },
+  { name: 'socks', flag: false, help: 'Tor SOCKS URL for --tor external (default socks5h://127.0.0.1:9050)' },
+  { name: 'onion', flag: false, help: 'the onion address to report in /v1/info (--tor external)' },
+  { name: 'tor-config', flag: false, help: 'file of torrc lines appended to the managed tor configuration' },
+  { name: 'poll-interval', flag: false, help: 'seconds between chain polls (default 30)' },
+  { name: 'confirmations', flag: false, help: 'depth at which a transaction is confirmed (default 6)' },
+  { name: 'max-pending', flag: false, help: 'pending records above which submissions get store_full (default 1000000)' },
+  { name: 'max-sealed-bytes', flag: false, help: 'largest sealed blob accepted (default 102400)' },
+  { name: 'max-window', flag: false, help: 'largest window in seconds (default 86400)' },
+  { name: 'horizon-years', flag: false, help: 'locktimes further ahead get locktime_too_far (default 5)' },
+  { name: 'retention-days', flag: false, help: 'days a finished record stays answerable (default 30)' },
+  { name: 'retry-min', flag: false, help: 'first broadcast retry delay in seconds (default 10)' },
+  { name: 'retry-max', flag: false, help: 'longest broadcast retry delay in seconds (default 600)' },
+  { name: 'request-timeout', flag: false, help: 'seconds before an explorer request is given up (default 60)' },
+  { name: 'log-level', flag: false, help: 'debug | info | warn | error (default info)' },
+];
+
+export type ParseResult = { readonly kind: 'ok'; readonly config: Config } | { readonly kind: 'invalid'; readonly problems: string[] };
+
+/** Parses `--name value`, `--name=value` and flags; environment variables fill what flags leave out. */
+export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParseResult {
+  const problems: string[] = [];
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const spec = m ? SERVE_OPTIONS.find((o) => o.name === m[1]) : undefined;
+    if (!m || !spec) {
+      problems.push(`unknown argument: ${arg}`);
+      continue;
+    }
+    let value: string | undefined = m[2];
+    if (spec.flag) value ??= 'true';
+    else if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) {
+        problems.push(`--${spec.name} needs a value`);
+        continue;
+      }
+    }
+    const list = values.get(spec.name) ?? [];
+    if (list.length > 0 && !spec.repeat) problems.push(`--${spec.name} given more than once`);
+    list.push(value);
+    values.set(spec.name, list);
+  }
+  for (const spec of SERVE_OPTIONS) {
+    if (values.has(spec.name)) continue;
+    const fromEnv = env[`RELAYSTORE_${spec.name.toUpperCase().replace(/-/g, '_')}`];
+    if (fromEnv === undefined || fromEnv === '') continue;
+    values.set(spec.name, spec.repeat ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : [fromEnv]);
+  }
+  const one = (name: string): string | undefined => values.get(name)?.[0];
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = one(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`--${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const flag = (name: string): boolean => {
+    const raw = one(name);
+    if (raw === undefined) return false;
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
+    problems.push(`--${name} takes true or false (got "${raw}")`);
+    return false;
+  };
+
+  const network = (one('network') ?? 'bitcoin') as Network;
+  if (!NETWORKS.includes(network)) problems.push(`--network must be one of ${NETWORKS.join(', ')} (got "${network}")`);
+
+  const listen = one('listen') ?? '127.0.0.1:8080';
+  const lm = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(listen);
+  let listenHost = '127.0.0.1';
+  let listenPort = 8080;
+  if (!lm || Number(lm[2]) > 65535) problems.push(`--listen must be HOST:PORT (got "${listen}")`);
+  else {
+    listenHost = lm[1]!.replace(/^\[|\]$/g, '');
+    listenPort = Number(lm[2]);
+  }
+  const allowPublicListen = flag('allow-public-listen');
+  if (!allowPublicListen && !isLoopback(listenHost)) {
+    problems.push(`--listen ${listenHost} is not a loopback address; the API is meant to be reached through the onion service (add --allow-public-listen to insist)`);
+  }
+
+  const tor = (one('tor') ?? 'managed') as TorMode;
+  if (!['managed', 'external', 'off'].includes(tor)) problems.push(`--tor must be managed, external or off (got "${tor}")`);
+  if (tor === 'off' && network !== 'regtest') {
+    problems.push('--tor off is allowed only with --network regtest: everything else leaves through Tor');
+  }
+  const socks = one('socks') ?? 'socks5h://127.0.0.1:9050';
+  if (!socks.startsWith('socks5h://')) problems.push(`--socks must be a socks5h:// URL, so that Tor resolves names (got "${socks}")`);
+  if (values.has('socks') && tor !== 'external') problems.push('--socks is used only with --tor external');
+  const onion = one('onion') ?? null;
+  if (onion !== null && !/^[a-z2-7]{56}\.onion$/.test(onion)) problems.push(`--onion must be a v3 onion address, 56 base32 characters + ".onion" (got "${onion}")`);
+  if (onion !== null && tor !== 'external') problems.push('--onion is used only with --tor external (managed tor knows its own)');
+  const torConfig = one('tor-config') ?? null;
+  if (torConfig !== null && tor !== 'managed') problems.push('--tor-config is used only with --tor managed');
+
+  const explorers = values.get('explorer') ?? [...(NETWORKS.includes(network) ? DEFAULT_EXPLORERS[network] : [])];
+  for (const e of explorers) {
+    let url: URL | null = null;
+    try {
+      url = new URL(e);
+    } catch {
+      problems.push(`--explorer ${e} is not a URL`);
+    }
+    if (url && url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`--explorer ${e} must be http(s)`);
+  }
+  if (explorers.length === 0) problems.push(`--network ${network} has no default explorer: give at least one --explorer`);
+
+  const config: Config = {
+    network,
+    dataDir: resolve(one('data-dir') ?? './data'),
+    listenHost,
+    listenPort,
+    allowPublicListen,
+    explorers,
+    tor,
+    socks,
+    onion,
+    torConfig: torConfig === null ? null : resolve(torConfig),
+    pollIntervalSeconds: int('poll-interval', 30, 1, 3600),
+    confirmations: int('confirmations', 6, 1, 1000),
+    maxPending: int('max-pending', 1_000_000, 1),
+    maxSealedBytes: int('max-sealed-bytes', 102_400, 1024, 4_000_000),
+    maxWindowSeconds: int('max-window', 86_400, 0, 30 * 86_400),
+    horizonYears: int('horizon-years', 5, 1, 100),
+    retentionDays: int('retention-days', 30, 0, 3650),
+    retryMinSeconds: int('retry-min', 10, 1, 86_400),
+    retryMaxSeconds: int('retry-max', 600, 1, 7 * 86_400),
+    requestTimeoutSeconds: int('request-timeout', 60, 1, 600),
+    logLevel: (one('log-level') ?? 'info') as Config['logLevel'],
+  };
+  if (!['debug', 'info', 'warn', 'error'].includes(config.logLevel)) problems.push(`--log-level must be debug, info, warn or error`);
+  if (config.retryMaxSeconds < config.retryMinSeconds) problems.push('--retry-max must not be below --retry-min');
+  return problems.length ? { kind: 'invalid', problems } : { kind: 'ok', config };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

@@ -1,0 +1,121 @@
+// `relaystore serve`: the entry point, and the only place where components are wired together.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { KeyRing } from './keys/keyring.js';
+import { Store } from './store/store.js';
+import { DirectTransport, SocksTransport, type Transport } from './net/transport.js';
+import { Esplora } from './chain/esplora.js';
+import { ChainWatcher } from './chain/chain-watcher.js';
+import { WorkerOpener } from './engine/opener.js';
+import { EsploraBroadcaster } from './engine/broadcaster.js';
+import { EsploraTracker } from './engine/tracker.js';
+import { Scheduler } from './engine/scheduler.js';
+import { Intake } from './engine/intake.js';
+import { createApp } from './http/app.js';
+import { systemClock } from './util/clock.js';
+import { describeError, type Logger } from './util/log.js';
+
+export interface TorHandle {
+  readonly socksUrl: string;
+  readonly onion: string | null;
+  stop(): Promise<void>;
+}
+
+/** Starts a managed tor once the API listens; injected so that serve() does not know how. */
+export type TorStarter = (opts: { dataDir: string; apiHost: string; apiPort: number; torConfig: string | null; log: Logger }) => Promise<TorHandle>;
+
+export interface Running {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function serve(config: Config, log: Logger, startTor: TorStarter | null): Promise<Running> {
+  const clock = systemClock;
+  const keys = await KeyRing.loadOrCreate(config.dataDir);
+  const store = await Store.open(config.dataDir, { maxPending: config.maxPending });
+
+  let onion: string | null = config.onion;
+  let tip: ChainWatcher | null = null;
+  const intake = new Intake({
+    store,
+    keys,
+    clock,
+    tip: () => tip?.current() ?? null,
+    limits: { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds, horizonYears: config.horizonYears },
+    retentionSeconds: config.retentionDays * 86_400,
+  });
+  const app = createApp({
+    intake,
+    keys,
+    network: config.network,
+    tip: () => tip?.current() ?? null,
+    onion: () => onion,
+    limits: { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds },
+    log,
+  });
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listenPort, config.listenHost, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.log('info', 'listening', { url, network: config.network, keyId: keys.current.keyId });
+
+  let tor: TorHandle | null = null;
+  let transport: Transport;
+  if (config.tor === 'managed') {
+    if (!startTor) throw new Error('managed tor is not available in this build');
+    tor = await startTor({ dataDir: config.dataDir, apiHost: address.address, apiPort: address.port, torConfig: config.torConfig, log });
+    onion = tor.onion;
+    transport = new SocksTransport(tor.socksUrl);
+  } else if (config.tor === 'external') {
+    transport = new SocksTransport(config.socks);
+  } else {
+    log.log('warn', 'tor_off', { note: 'regtest with --tor off: explorer connections are direct, not through Tor' });
+    transport = new DirectTransport();
+  }
+
+  const explorers = config.explorers.map((e) => new Esplora(e, transport, { timeoutMs: config.requestTimeoutSeconds * 1000 }));
+  const watcher = new ChainWatcher({ explorers, pollIntervalMs: config.pollIntervalSeconds * 1000, clock, log });
+  tip = watcher;
+  const opener = new WorkerOpener(keys.all());
+  const scheduler = new Scheduler({
+    store,
+    opener,
+    broadcaster: new EsploraBroadcaster(explorers),
+    tracker: new EsploraTracker(explorers),
+    clock,
+    tip: () => watcher.current(),
+    log,
+    confirmations: config.confirmations,
+    checkIntervalSeconds: config.pollIntervalSeconds,
+    retentionSeconds: config.retentionDays * 86_400,
+    retryMinSeconds: config.retryMinSeconds,
+    retryMaxSeconds: config.retryMaxSeconds,
+  });
+  watcher.onTip(() => scheduler.poke());
+  watcher.start();
+  scheduler.start();
+  log.log('info', 'ready', { explorers: explorers.map((e) => e.label), tor: config.tor, onion });
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.log('info', 'stopping');
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await watcher.stop();
+      await scheduler.stop();
+      await opener.close();
+      await store.close().catch((err) => log.log('error', 'store_close_failed', { error: describeError(err) }));
+      await tor?.stop();
+      log.log('info', 'stopped');
+    })());
+  return { url, stop };
+}
