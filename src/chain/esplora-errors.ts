@@ -55,7 +55,7 @@ export function classifyBroadcast(status: number, body: string): BroadcastAnswer
     return { kind: 'already_known' };
   }
   if (m.includes('non-bip68-final') || m === 'non-final' || m.startsWith('non-final')) return { kind: 'non_final', reason: message };
-  if (m.includes('bad-txns-inputs-missingorspent') || m.includes('missing-inputs') || m.includes('missingorspent')) {
+  if (m.includes('bad-txns-inputs-missingorspent') || m.includes('missing-inputs') || m.includes('missing inputs') || m.includes('missingorspent')) {
     return { kind: 'missing_or_spent' };
   }
   if (status === 400 && TEMPORARY.some((t) => m.includes(t.toLowerCase()))) return { kind: 'retry', reason: message };

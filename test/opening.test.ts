@@ -1,0 +1,70 @@
+// SPEC §2/§4: opening a mature record — decrypt, parse, padding, declared locktime — table-driven.
+import test from 'ava';
+import nacl from 'tweetnacl';
+import { seal } from '../src/crypto/sealed-box.js';
+import { openTransaction } from '../src/engine/open-transaction.js';
+import { InlineOpener, WorkerOpener } from '../src/engine/opener.js';
+import { fixture } from './support/fixtures.js';
+
+interface OpeningCase {
+  description: string;
+  tx?: 'legacy' | 'segwit';
+  raw?: string;
+  declaredLocktime: number;
+  padTo: number;
+  poke?: { position: 'after_tx' | 'last'; value: number };
+  otherKey?: boolean;
+  txid?: string;
+  code?: string;
+}
+const f = fixture<{ transactions: Record<string, string>; valid: OpeningCase[]; invalid: OpeningCase[] }>('opening.json');
+const key = nacl.box.keyPair();
+const other = nacl.box.keyPair();
+
+function plaintextOf(c: OpeningCase): Uint8Array {
+  const tx = Buffer.from(c.raw ?? f.transactions[c.tx!]!, 'hex');
+  const out = new Uint8Array(Math.max(c.padTo, tx.length));
+  out.set(tx);
+  if (c.poke) out[c.poke.position === 'last' ? out.length - 1 : tx.length] = c.poke.value;
+  return out;
+}
+
+function sealedOf(c: OpeningCase): Uint8Array {
+  return seal((c.otherKey ? other : key).publicKey, plaintextOf(c));
+}
+
+for (const c of f.valid) {
+  test(`opens: ${c.description}`, (t) => {
+    const result = openTransaction(sealedOf(c), key, c.declaredLocktime);
+    t.is(result.kind, 'opened');
+    if (result.kind !== 'opened') return;
+    t.is(result.txid, c.txid!);
+    t.is(Buffer.from(result.raw).toString("hex"), f.transactions[c.tx!]!);
+  });
+}
+
+for (const c of f.invalid) {
+  test(`invalid (${c.code}): ${c.description}`, (t) => {
+    const result = openTransaction(sealedOf(c), key, c.declaredLocktime);
+    t.deepEqual(result, { kind: 'invalid', code: c.code as never });
+  });
+}
+
+test('an unknown keyId is undecryptable', (t) => {
+  t.deepEqual(openTransaction(seal(key.publicKey, new Uint8Array(512)), undefined, 0), { kind: 'invalid', code: 'undecryptable' });
+});
+
+test('the worker opener answers exactly as the inline one, in order', async (t) => {
+  const keys = [{ keyId: 'aa'.repeat(8), ...key }];
+  const requests = [...f.valid, ...f.invalid].map((c, i) => ({ id: String(i), keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) }));
+  const worker = new WorkerOpener(keys);
+  t.teardown(() => worker.close());
+  const inline = new InlineOpener(keys);
+  const fromWorker = await worker.open(requests);
+  const fromInline = await inline.open(requests);
+  t.is(fromWorker.length, requests.length);
+  t.deepEqual(
+    fromWorker.map((r) => (r.kind === 'opened' ? { kind: r.kind, txid: r.txid, raw: Buffer.from(r.raw).toString('hex') } : r)),
+    fromInline.map((r) => (r.kind === 'opened' ? { kind: r.kind, txid: r.txid, raw: Buffer.from(r.raw).toString('hex') } : r)),
+  );
+});
