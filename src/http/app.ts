@@ -75,7 +75,14 @@ export function createApp(deps: AppDeps): Koa {
 
   router.post('/v1/transactions', async (ctx) => {
     const body = await readJson(ctx, bodyLimit);
-    const outcome = await deps.intake.submit(body);
+    let outcome;
+    try {
+      outcome = await deps.intake.submit(body);
+    } catch (err) {
+      // Not stored: say so plainly, so the client keeps its transaction and retries.
+      deps.log.log('error', 'submit_failed', { error: describeError(err) });
+      throw new HttpRefusal('unavailable', 'the submission could not be stored; nothing was kept, try again');
+    }
     switch (outcome.kind) {
       case 'accepted':
         ctx.status = 201;

@@ -1,0 +1,65 @@
+// An in-process RelayStore for API tests: real keys and a real SQLite file in a temp directory,
+// a fixed clock and a settable tip; requests go through app.callback() without a port.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import inject from 'light-my-request';
+import { KeyRing } from '../../src/keys/keyring.js';
+import { Store } from '../../src/store/store.js';
+import { Intake } from '../../src/engine/intake.js';
+import { createApp } from '../../src/http/app.js';
+import type { Tip } from '../../src/domain/locktime.js';
+import { silentLogger } from '../../src/util/log.js';
+
+export interface World {
+  dir: string;
+  keys: KeyRing;
+  store: Store;
+  tip: Tip | null;
+  now: number;
+  request(opts: { method: string; url: string; payload?: string | object; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: number } = {}): Promise<World> {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-api-'));
+  const keys = await KeyRing.loadOrCreate(join(dir, 'data'));
+  const store = await Store.open(join(dir, 'data'), { maxPending: opts.maxPending ?? 1000 });
+  const limits = { maxSealedBytes: opts.maxSealedBytes ?? 102_400, maxWindowSeconds: 86_400 };
+  const world: World = {
+    dir,
+    keys,
+    store,
+    tip: null,
+    now: 1_718_000_000_000,
+    request: async ({ method, url, payload, headers }) => {
+      const res = await inject(app.callback(), {
+        method: method as never,
+        url,
+        payload: typeof payload === 'object' ? JSON.stringify(payload) : payload,
+        headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      });
+      let json: unknown = undefined;
+      try {
+        json = JSON.parse(res.payload);
+      } catch {
+        json = res.payload;
+      }
+      return { status: res.statusCode, json, headers: res.headers };
+    },
+    close: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  const intake = new Intake({
+    store,
+    keys,
+    clock: { now: () => world.now },
+    tip: () => world.tip,
+    limits: { ...limits, horizonYears: 5 },
+    retentionSeconds: 30 * 86_400,
+  });
+  const app = createApp({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, log: silentLogger });
+  return world;
+}
