@@ -58,6 +58,7 @@ export class Scheduler {
   private readonly raw = new Map<string, Opened>();
   private readonly sendQueue: string[] = [];
   private sending = 0;
+  private tracking = 0;
   private ticking: Promise<TickStats> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -98,8 +99,19 @@ export class Scheduler {
 
   /** Resolves when nothing is queued or being sent (for benchmarks and tests). */
   idle(): Promise<void> {
-    if (this.sending === 0 && this.sendQueue.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.sending === 0 && this.tracking === 0 && this.sendQueue.length === 0;
+  }
+
+  private wakeIdleWaiters(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   tick(): Promise<TickStats> {
@@ -250,11 +262,7 @@ export class Scheduler {
         this.sending--;
         this.inflight.delete(id);
         this.pump();
-        if (this.sending === 0 && this.sendQueue.length === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
+        this.wakeIdleWaiters();
       });
     }
   }
@@ -304,6 +312,7 @@ export class Scheduler {
   private async track(r: StoredRecord): Promise<void> {
     if (!r.txid) return;
     this.inflight.add(r.id);
+    this.tracking++;
     try {
       let answer: TxStatusAnswer;
       try {
@@ -322,6 +331,8 @@ export class Scheduler {
       this.o.log.log('error', 'track_failed', { error: describeError(err) });
     } finally {
       this.inflight.delete(r.id);
+      this.tracking--;
+      this.wakeIdleWaiters();
     }
   }
 
