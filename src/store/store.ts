@@ -166,7 +166,7 @@ export class Store {
     const outcomes: Array<InsertOutcome | undefined> = new Array(records.length);
     const fresh: number[] = [];
     const seen = new Map<string, number>();
-    let room = this.options.maxPending - this.pending;
+    const room = this.options.maxPending - this.pending;
     for (let i = 0; i < records.length; i++) {
       const key = records[i]!.id.toString('hex');
       if (seen.has(key)) continue; // a duplicate within the batch gets the first one's answer
@@ -174,38 +174,29 @@ export class Store {
       fresh.push(i);
     }
     let inserted = new Set<string>();
-    if (fresh.length > 0) {
+    if (fresh.length > 0 && room > 0) {
+      // Only as many as there is room for; the rest are answered store_full (or, if they turn
+      // out to exist already, as the safe retry they are).
+      const take = fresh.slice(0, room);
       const params: Param[] = [];
       const rows: string[] = [];
-      for (const i of fresh) {
+      for (const i of take) {
         const r = records[i]!;
         params.push(r.id, r.keyId, r.locktime, r.window, State.Pending, r.locktime, r.sealed, r.tokenHash);
         rows.push('(?,?,?,?,?,?,?,?)');
       }
-      await this.writer.exec('BEGIN IMMEDIATE');
-      try {
-        const returned = await this.writer.all<{ id: Buffer }>(
-          `INSERT INTO records ${INSERT_COLUMNS} VALUES ${rows.join(',')} ON CONFLICT (id) DO NOTHING RETURNING id`,
-          params,
-        );
-        inserted = new Set(returned.map((r) => r.id.toString('hex')));
-        if (inserted.size > room) {
-          // Over capacity: refuse the whole batch's new rows rather than pick winners.
-          await this.writer.exec('ROLLBACK');
-          inserted = new Set();
-          room = -1;
-        } else {
-          await this.writer.exec('COMMIT');
-          this.pending += inserted.size;
-        }
-      } catch (err) {
-        await this.writer.exec('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      // One statement in autocommit mode: atomic, committed (and fsynced) before it returns, and
+      // a single round trip to SQLite's thread, which is what keeps group commit cheap.
+      const returned = await this.writer.all<{ id: Buffer }>(
+        `INSERT INTO records ${INSERT_COLUMNS} VALUES ${rows.join(',')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+        params,
+      );
+      inserted = new Set(returned.map((r) => r.id.toString('hex')));
+      this.pending += inserted.size;
     }
     const existingIds = [...seen.keys()].filter((k) => !inserted.has(k));
     const existing = new Map<string, StoredRecord>();
-    if (existingIds.length > 0 && room >= 0) {
+    if (existingIds.length > 0) {
       const rows = await this.writer.all<Row>(
         `SELECT ${COLUMNS} FROM records WHERE id IN (${existingIds.map(() => '?').join(',')})`,
         existingIds.map((k) => Buffer.from(k, 'hex')),
