@@ -11,18 +11,26 @@ export async function readJson(ctx: Context, limitBytes: number): Promise<unknow
   if (Number.isFinite(declared) && declared > limitBytes) {
     throw new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      // Stop reading; the connection is closed after the answer so the rest is never buffered.
-      ctx.set('Connection', 'close');
-      throw new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks, size).toString('utf8');
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const req = ctx.req;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        // Stop reading; the connection is closed after the answer so the rest is never buffered.
+        req.off('data', onData);
+        req.pause();
+        ctx.set('Connection', 'close');
+        reject(new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    req.once('error', reject);
+  });
   try {
     return JSON.parse(text);
   } catch {
