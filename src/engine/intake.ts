@@ -72,8 +72,12 @@ export class Intake {
     if (tooFar) return refuse('locktime_too_far', tooFar);
 
     const digest = createHash('sha256').update(sealedBytes).digest();
+    const sealedSha256 = digest.toString('hex');
     const id = digest.subarray(0, 16);
+    const idHex = id.toString('hex');
     const token = deriveToken(keys.tokenSecret, id);
+    // Signed before the commit, so the signature is computed while earlier batches are fsynced.
+    const receipt = signReceipt(keys.receiptPrivateKey, idHex, locktime, sealedSha256);
     const outcome = await this.deps.store.submit({
       id,
       keyId: Buffer.from(key.keyId, 'hex'),
@@ -83,8 +87,8 @@ export class Intake {
       tokenHash: tokenHash(token),
     });
     if (outcome.kind === 'full') return refuse('store_full', 'the store holds as many pending transactions as it may; try later');
-    const body2 = this.body(outcome.record, token, digest.toString('hex'));
-    return outcome.kind === 'inserted' ? { kind: 'accepted', body: body2 } : { kind: 'already_known', body: body2 };
+    const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? receipt : null);
+    return outcome.kind === 'inserted' ? { kind: 'accepted', body: answer } : { kind: 'already_known', body: answer };
   }
 
   private tooFar(locktime: number): string | null {
@@ -100,14 +104,15 @@ export class Intake {
     return locktime > limit ? `locktime is more than ${horizonYears} years of blocks beyond the tip (${tip.height})` : null;
   }
 
-  private body(record: StoredRecord, token: Buffer, sealedSha256: string): SubmissionBody {
+  private body(record: StoredRecord, token: Buffer, sealedSha256: string, receipt: string | null): SubmissionBody {
     return {
       id: record.id,
       token: token.toString('hex'),
       status: statusOf(record.state),
       locktime: record.locktime,
       locktimeType: locktimeType(record.locktime),
-      receipt: signReceipt(this.deps.keys.receiptPrivateKey, record.id, record.locktime, sealedSha256),
+      // A retry that declared another locktime gets the receipt of what was stored.
+      receipt: receipt ?? signReceipt(this.deps.keys.receiptPrivateKey, record.id, record.locktime, sealedSha256),
     };
   }
 
