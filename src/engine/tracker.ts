@@ -18,6 +18,13 @@ export class EsploraTracker implements Tracker {
     for (let i = 0; i < this.explorers.length; i++) {
       const explorer = this.explorers[(this.next + i) % this.explorers.length]!;
       last = await explorer.txStatus(txid, freshCredentials());
+      if (last.kind === 'mempool') {
+        // Esplora answers {"confirmed":false} even for a txid it has never seen; only GET /tx/:txid
+        // tells a mempool transaction from one that was dropped or reorganised out.
+        const known = await explorer.knows(txid, freshCredentials());
+        if (known === false) last = { kind: 'unknown' };
+        else if (known !== true) last = known;
+      }
       if (last.kind !== 'unreachable') break;
     }
     this.next = (this.next + 1) % Math.max(1, this.explorers.length);

@@ -1,0 +1,120 @@
+// Durability and privacy at rest (SPEC §3, §5): SIGKILL while submissions arrive and while
+// broadcasting loses nothing; afterwards no raw transaction or token is anywhere on disk.
+import test from 'ava';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestExplorer } from './support/explorer.js';
+import { TestSocksServer } from './support/socks5-server.js';
+import { makeTx } from './support/txs.js';
+import { startService, type Service } from './support/service.js';
+import { TestClient, type Submitted } from './support/client.js';
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-crash-'));
+  const explorer = await TestExplorer.start({ startHeight: 300, unknownTxStatus: 'unconfirmed' });
+  const socks = await TestSocksServer.start({
+    resolve: (host, port) => (host === 'explorer.test' && port === 80 ? { host: '127.0.0.1', port: explorer.port } : null),
+  });
+  const args = [
+    '--network', 'regtest', '--tor', 'external', '--socks', socks.url,
+    '--explorer', 'http://explorer.test/api', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0',
+    '--poll-interval', '1', '--confirmations', '1', '--retry-min', '1', '--retry-max', '2', '--request-timeout', '2',
+  ];
+  const w = {
+    dir,
+    explorer,
+    args,
+    service: null as unknown as Service,
+    client: null as unknown as TestClient,
+    async start() {
+      w.service = await startService(args);
+      w.client = new TestClient(w.service.url);
+    },
+  };
+  t.teardown(async () => {
+    await w.service?.kill('SIGTERM');
+    await socks.close();
+    await explorer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await w.start();
+  return w;
+}
+
+test.serial('SIGKILL while submissions arrive, then while broadcasting: every accepted submission is kept and broadcast', async (t) => {
+  const w = await setup(t);
+  const height = w.explorer.tip().height;
+  const txs = Array.from({ length: 400 }, () => makeTx({ locktime: height + 1 }));
+  const accepted: Array<Submitted & { txid: string }> = [];
+  let sent = 0;
+  // Eight submitters in parallel; the service is killed while they are mid-flight.
+  const submitter = async () => {
+    while (sent < txs.length) {
+      const tx = txs[sent++]!;
+      try {
+        const sub = await w.client.submit(tx.hex, height + 1);
+        accepted.push({ ...sub, txid: tx.txid });
+      } catch {
+        return; // connection reset by the kill: the client does not know, and keeps its transaction
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: 8 }, submitter));
+  while (accepted.length < 100) await new Promise((r) => setTimeout(r, 5));
+  await w.service.kill('SIGKILL');
+  await running;
+  t.true(accepted.length >= 100 && accepted.length < txs.length, `killed mid-stream after ${accepted.length} answers`);
+
+  await w.start();
+  for (const sub of accepted) t.is((await w.client.status(sub.id)).status, 'pending', `${sub.id} survived`);
+
+  // Now hang every broadcast, mature the lot, and kill while they are being broadcast.
+  w.explorer.setMode('slow-broadcasts');
+  w.explorer.mine(1);
+  await w.client.waitForStatus(accepted[0]!.id, (r) => r.status === 'broadcasting', 20_000);
+  await w.service.kill('SIGKILL');
+  w.explorer.setMode('ok');
+  await w.start();
+  for (const sub of accepted) {
+    const final = await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed', 60_000);
+    t.is(final.txid, sub.txid);
+    t.true(w.explorer.accepted(sub.txid));
+  }
+});
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+test.serial('at rest: after broadcast and confirmation, no raw transaction and no token is anywhere in the data directory', async (t) => {
+  const w = await setup(t);
+  const height = w.explorer.tip().height;
+  const txs = Array.from({ length: 5 }, () => makeTx({ locktime: height, segwit: true }));
+  const subs = [];
+  for (const tx of txs) subs.push(await w.client.submit(tx.hex, height));
+  for (const s of subs) await w.client.waitForStatus(s.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
+  w.explorer.mine(1);
+  for (const s of subs) await w.client.waitForStatus(s.id, (r) => r.status === 'confirmed');
+  await w.service.kill('SIGKILL'); // the harshest case: nothing gets a chance to clean up
+  const files = await filesUnder(join(w.dir, 'data'));
+  t.true(files.some((f) => f.endsWith('relaystore.sqlite')));
+  const needles: Array<[string, Buffer]> = [];
+  for (const tx of txs) {
+    needles.push([`raw tx ${tx.txid}`, tx.bytes], [`raw tx hex ${tx.txid}`, Buffer.from(tx.hex)]);
+  }
+  for (const s of subs) needles.push([`token ${s.id}`, Buffer.from(s.token, 'hex')], [`token hex ${s.id}`, Buffer.from(s.token)]);
+  for (const file of files) {
+    const content = await readFile(file);
+    for (const [what, needle] of needles) t.is(content.indexOf(needle), -1, `${what} found in ${file}`);
+  }
+  const mode = (await stat(join(w.dir, 'data'))).mode & 0o777;
+  t.is(mode, 0o700);
+  t.is((await stat(join(w.dir, 'data', 'keys.json'))).mode & 0o777, 0o600);
+});

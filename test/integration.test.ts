@@ -1,0 +1,224 @@
+// The service as operators run it (`relaystore serve` child process, --tor external), against a
+// real local Esplora test explorer reached only through a real local SOCKS5 server that records
+// every connection. Two explorer names point at one simulated regtest chain.
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { TestExplorer } from './support/explorer.js';
+import { TestSocksServer } from './support/socks5-server.js';
+import { makeTx } from './support/txs.js';
+import { startService, type Service } from './support/service.js';
+import { TestClient } from './support/client.js';
+import { pad } from '../src/crypto/padding.js';
+
+const NAMES = ['explorer-a.test', 'explorer-b.test'];
+
+interface IntegrationWorld {
+  dir: string;
+  explorer: TestExplorer;
+  socks: TestSocksServer;
+  service: Service;
+  client: TestClient;
+}
+
+async function makeWorld(t: { teardown(fn: () => unknown): void }, confirmations = 2): Promise<IntegrationWorld> {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-it-'));
+  // Like real Esplora, /tx/:txid/status answers {"confirmed":false} for a txid it does not know.
+  const explorer = await TestExplorer.start({ startHeight: 200, unknownTxStatus: 'unconfirmed' });
+  const socks = await TestSocksServer.start({
+    resolve: (host, port) => (NAMES.includes(host) && port === 80 ? { host: '127.0.0.1', port: explorer.port } : null),
+  });
+  const args = [
+    '--network', 'regtest',
+    '--tor', 'external',
+    '--socks', socks.url,
+    ...NAMES.flatMap((n) => ['--explorer', `http://${n}/api`]),
+    '--data-dir', join(dir, 'data'),
+    '--listen', '127.0.0.1:0',
+    '--poll-interval', '1',
+    '--confirmations', String(confirmations),
+    '--retry-min', '1',
+    '--retry-max', '2',
+    '--request-timeout', '3',
+  ];
+  const world = {
+    dir,
+    explorer,
+    socks,
+    service: null as Service | null as Service,
+    client: null as unknown as TestClient,
+  };
+  t.teardown(async () => {
+    await world.service?.kill('SIGTERM');
+    await socks.close();
+    await explorer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  world.service = await startService(args);
+  world.client = new TestClient(world.service.url);
+  await waitForTip(world, explorer.tip().height);
+  return world;
+}
+
+async function waitForTip(world: IntegrationWorld, height: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const { json } = await world.client.json('GET', '/v1/info');
+    if (json.tip && json.tip.height >= height) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the service never saw height ${height}`);
+}
+
+async function mine(world: IntegrationWorld, n: number): Promise<void> {
+  world.explorer.mine(n);
+  await waitForTip(world, world.explorer.tip().height);
+}
+
+test.serial('submit → not sent before maturity → sent to every explorer at maturity → broadcast → confirmed', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const tx = makeTx({ locktime: height + 2 });
+  const sub = await w.client.submit(tx.hex, height + 2);
+  t.is(sub.status, 'pending');
+  await mine(w, 1);
+  // One full poll and tick after the tip that is still one block short.
+  await new Promise((r) => setTimeout(r, 1500));
+  t.false(w.explorer.received.some((r) => r.txid === tx.txid), 'nothing is sent before maturity');
+  t.is((await w.client.status(sub.id)).status, 'pending');
+
+  await mine(w, 1);
+  const broadcast = await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
+  t.is(broadcast.txid, tx.txid);
+  t.true(Number.isInteger(broadcast.broadcastAt));
+  t.is(w.explorer.received.filter((r) => r.txid === tx.txid).length, 2, 'one POST per explorer name');
+  const posts = w.socks.connections.filter((c) => c.firstLine?.startsWith('POST /api/tx'));
+  t.deepEqual(new Set(posts.map((c) => c.host)), new Set(NAMES));
+
+  await mine(w, 2);
+  const confirmed = await w.client.waitForStatus(sub.id, (r) => r.status === 'confirmed');
+  t.true(confirmed.confirmations >= 2);
+});
+
+test.serial('every connection goes through SOCKS, by name, with credentials; two transactions never share them', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const txs = [makeTx({ locktime: height + 1 }), makeTx({ locktime: height + 1 })];
+  const subs = await Promise.all(txs.map((tx) => w.client.submit(tx.hex, height + 1)));
+  await mine(w, 1);
+  for (const s of subs) await w.client.waitForStatus(s.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
+
+  const connections = w.socks.connections;
+  t.true(connections.length > 0);
+  for (const c of connections) {
+    t.is(c.atyp, 'domain', 'the name is resolved by the proxy, never locally');
+    t.true(NAMES.includes(c.host));
+    t.truthy(c.username);
+    t.truthy(c.password);
+  }
+  // Everything the explorer saw came through the SOCKS server: no direct connection.
+  t.is(w.explorer.requests.length, connections.filter((c) => c.ok).length);
+
+  const posts = connections.filter((c) => c.firstLine?.startsWith('POST /api/tx'));
+  t.is(posts.length, 4, 'two transactions × two explorers');
+  t.is(new Set(posts.map((c) => c.username)).size, 4, 'a fresh credential per (transaction, explorer, attempt)');
+  const polls = connections.filter((c) => c.firstLine?.startsWith('GET /api/blocks/tip/hash'));
+  const pollUsers = new Set(polls.map((c) => c.username));
+  for (const p of posts) t.false(pollUsers.has(p.username), 'broadcasts never ride the polling circuit');
+});
+
+test.serial('cancel: the submitter cancels with its token; the transaction is never sent', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const tx = makeTx({ locktime: height + 1 });
+  const sub = await w.client.submit(tx.hex, height + 1);
+  const res = await w.client.json('DELETE', `/v1/transactions/${sub.id}`, undefined, { authorization: `Bearer ${sub.token}` });
+  t.is(res.status, 200);
+  t.deepEqual(res.json, { id: sub.id, status: 'cancelled' });
+  await mine(w, 2);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.false(w.explorer.received.some((r) => r.txid === tx.txid));
+  t.is((await w.client.status(sub.id)).status, 'cancelled');
+});
+
+test.serial('each invalid case ends invalid with its code and is never sent', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const good = makeTx({ locktime: height });
+  const padded = pad(good.bytes);
+  const badPadding = Uint8Array.from(padded);
+  badPadding[badPadding.length - 1] = 7;
+  const cases: Array<[string, Promise<{ status: number; json: any }>]> = [
+    ['locktime_mismatch', w.client.submitPlaintext(height - 1, padded)],
+    ['bad_padding', w.client.submitPlaintext(height, badPadding)],
+    ['malformed_transaction', w.client.submitPlaintext(height, nacl.randomBytes(512))],
+    ['undecryptable', w.client.json('POST', '/v1/transactions', { locktime: height, sealed: Buffer.from(nacl.randomBytes(600)).toString('hex') })],
+  ];
+  for (const [code, pending] of cases) {
+    const res = await pending;
+    t.is(res.status, 201);
+    const final = await w.client.waitForStatus(res.json.id, (r) => r.status !== 'pending' && r.status !== 'broadcasting');
+    t.is(final.status, 'invalid', code);
+    t.is(final.error.code, code);
+  }
+  t.false(w.explorer.received.some((r) => r.txid === good.txid));
+});
+
+test.serial('inputs spent elsewhere → rejected (inputs_missing_or_spent)', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const prev = Buffer.from(nacl.randomBytes(32)).toString('hex');
+  const tx = makeTx({ locktime: height, inputs: [{ txid: prev, vout: 0 }] });
+  w.explorer.spendElsewhere(prev, 0);
+  const sub = await w.client.submit(tx.hex, height);
+  const final = await w.client.waitForStatus(sub.id, (r) => r.status === 'rejected');
+  t.is(final.error.code, 'inputs_missing_or_spent');
+});
+
+test.serial('explorers down, then back: the transaction waits in broadcasting and then goes out', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  w.explorer.setMode('down');
+  const tx = makeTx({ locktime: height });
+  const sub = await w.client.submit(tx.hex, height);
+  await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcasting');
+  await new Promise((r) => setTimeout(r, 2500));
+  t.is((await w.client.status(sub.id)).status, 'broadcasting');
+  w.explorer.setMode('ok');
+  const done = await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
+  t.is(done.txid, tx.txid);
+  t.true(w.explorer.accepted(tx.txid));
+});
+
+test.serial('non-BIP68-final is retried at a later tip, not given up', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const tx = makeTx({ locktime: height, version: 2 });
+  w.explorer.requireBip68(tx.txid, height + 2);
+  const sub = await w.client.submit(tx.hex, height);
+  await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcasting');
+  await new Promise((r) => setTimeout(r, 1500));
+  t.false(w.explorer.accepted(tx.txid));
+  await mine(w, 2);
+  await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
+  t.true(w.explorer.accepted(tx.txid));
+});
+
+test.serial('a transaction reorganised out is broadcast again', async (t) => {
+  const w = await makeWorld(t, 6);
+  const height = w.explorer.tip().height;
+  const tx = makeTx({ locktime: height });
+  const sub = await w.client.submit(tx.hex, height);
+  await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast');
+  await mine(w, 1);
+  await w.client.waitForStatus(sub.id, (r) => r.confirmations === 1);
+  const before = w.explorer.received.filter((r) => r.txid === tx.txid).length;
+  w.explorer.reorg(1);
+  w.explorer.mine(1);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !w.explorer.accepted(tx.txid)) await new Promise((r) => setTimeout(r, 100));
+  t.true(w.explorer.accepted(tx.txid), 'back in the mempool');
+  t.true(w.explorer.received.filter((r) => r.txid === tx.txid).length > before);
+});

@@ -1,0 +1,629 @@
+// A real Esplora-compatible HTTP explorer on 127.0.0.1 over a simulated regtest chain, answering
+// broadcasts the way Esplora relays Bitcoin Core, with switchable failure modes for resilience tests.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Transaction, script as bscript } from 'bitcoinjs-lib';
+
+/** 'slow-broadcasts' holds only POST /tx: the chain stays visible while broadcasts hang. */
+export type ExplorerMode = 'ok' | 'down' | 'error500' | 'garbage' | 'slow' | 'slow-broadcasts';
+
+export interface ExplorerOptions {
+  /** Used in block hashes and error messages, so two explorers do not share a chain by accident. */
+  name?: string;
+  /** Height of the tip at start (default 100). */
+  startHeight?: number;
+  /** Header time of the tip block at start (default 1_700_000_000); earlier blocks are 600 s apart. */
+  startTime?: number;
+  /** How long 'slow' holds a request (default 60 000 ms). */
+  slowMs?: number;
+  /**
+   * What GET /tx/:txid/status answers for an unknown txid. 'not-found' (default) is 404
+   * "Transaction not found"; 'unconfirmed' is what Blockstream's electrs really answers
+   * ({"confirmed":false}), for testing that a client does not depend on the 404.
+   */
+  unknownTxStatus?: 'not-found' | 'unconfirmed';
+}
+
+export interface Tip {
+  height: number;
+  hash: string;
+  medianTime: number;
+}
+
+interface Block {
+  height: number;
+  hash: string;
+  time: number;
+  prev: string | null;
+  merkleRoot: string;
+  txids: string[];
+}
+
+interface TxEntry {
+  txid: string;
+  hex: string;
+  tx: Transaction;
+  /** null while in the mempool. */
+  block: Block | null;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  type: 'text/plain' | 'application/json';
+}
+
+const LOCKTIME_THRESHOLD = 500_000_000;
+const SEQUENCE_FINAL = 0xffffffff;
+const BLOCK_SPACING = 600;
+// As electrs: request bodies above 1 MB are refused.
+const MAX_BODY = 1_000_000;
+const GARBAGE_BYTES = 5 * 1024 * 1024;
+// An outpoint spent by a transaction the explorer never saw (spendElsewhere).
+const FOREIGN_SPENDER = 'f'.repeat(64);
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+let garbage: Buffer | null = null;
+
+function rpcError(code: number, message: string): Answer {
+  return text(400, `sendrawtransaction RPC error: ${JSON.stringify({ code, message })}`);
+}
+
+function text(status: number, body: string): Answer {
+  return { status, body, type: 'text/plain' };
+}
+
+function json(value: unknown): Answer {
+  return { status: 200, body: JSON.stringify(value), type: 'application/json' };
+}
+
+function outpointKey(txid: string, vout: number): string {
+  return `${txid.toLowerCase()}:${vout}`;
+}
+
+function inputTxid(hash: Uint8Array): string {
+  return Buffer.from(hash).reverse().toString('hex');
+}
+
+function asm(bytes: Uint8Array): string {
+  try {
+    return bscript.toASM(bytes);
+  } catch {
+    return '';
+  }
+}
+
+function scriptType(s: Buffer): string {
+  if (s.length === 0) return 'empty';
+  if (s[0] === 0x6a) return 'op_return';
+  if (s.length === 22 && s[0] === 0x00 && s[1] === 0x14) return 'v0_p2wpkh';
+  if (s.length === 34 && s[0] === 0x00 && s[1] === 0x20) return 'v0_p2wsh';
+  if (s.length === 34 && s[0] === 0x51 && s[1] === 0x20) return 'v1_p2tr';
+  if (s.length === 25 && s[0] === 0x76 && s[1] === 0xa9 && s[2] === 0x14 && s[23] === 0x88 && s[24] === 0xac) return 'p2pkh';
+  if (s.length === 23 && s[0] === 0xa9 && s[1] === 0x14 && s[22] === 0x87) return 'p2sh';
+  return 'unknown';
+}
+
+export class TestExplorer {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  /** Every POST /api/tx that reached validation, accepted or not (txid '' when undecodable). */
+  readonly received: Array<{ txid: string; hex: string }> = [];
+  /** Every HTTP request that reached the server (not those cut off by 'down'). */
+  readonly requests: Array<{ method: string; path: string }> = [];
+
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly held = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
+  private readonly events = new EventEmitter();
+  private readonly slowMs: number;
+  private readonly unknownTxStatus: 'not-found' | 'unconfirmed';
+  // Heights below chain[0] exist only as timestamps (timeAt), so a chain can start at any height cheaply.
+  private readonly baseHeight: number;
+  private readonly startHeight: number;
+  private readonly startTime: number;
+  private chain: Block[] = [];
+  private readonly blocksByHash = new Map<string, Block>();
+  private readonly txs = new Map<string, TxEntry>();
+  private readonly mempool = new Set<string>();
+  private readonly spent = new Map<string, string>();
+  private readonly bip68 = new Map<string, number>();
+  private mode: ExplorerMode = 'ok';
+  private lagged: { height: number; hash: string } | null = null;
+  private hashCounter = 0;
+  private closed = false;
+
+  private constructor(server: Server, port: number, opts: ExplorerOptions) {
+    this.server = server;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}/api`;
+    this.name = opts.name ?? 'explorer';
+    this.slowMs = opts.slowMs ?? 60_000;
+    this.unknownTxStatus = opts.unknownTxStatus ?? 'not-found';
+    this.startHeight = opts.startHeight ?? 100;
+    this.startTime = opts.startTime ?? 1_700_000_000;
+    if (!Number.isInteger(this.startHeight) || this.startHeight < 0) throw new RangeError('startHeight must be >= 0');
+    this.events.setMaxListeners(0);
+    // Enough history for a true 11-block median time past at the start tip.
+    this.baseHeight = Math.max(0, this.startHeight - 10);
+    let prev: string | null = this.baseHeight === 0 ? null : this.nextHash(this.baseHeight - 1, 'virtual');
+    for (let h = this.baseHeight; h <= this.startHeight; h++) {
+      const block = this.makeBlock(h, this.startTime - BLOCK_SPACING * (this.startHeight - h), prev, []);
+      prev = block.hash;
+    }
+  }
+
+  static async start(opts: ExplorerOptions = {}): Promise<TestExplorer> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const explorer = new TestExplorer(server, port, opts);
+    explorer.attach();
+    return explorer;
+  }
+
+  // ---- chain ---------------------------------------------------------------------------------
+
+  tip(): Tip {
+    const block = this.tipBlock();
+    return { height: block.height, hash: block.hash, medianTime: this.medianTimePast(block.height) };
+  }
+
+  /** The block at `height` on the current best chain, if stored. */
+  blockAt(height: number): { height: number; hash: string; time: number; medianTime: number; txids: string[] } | undefined {
+    const block = this.chain[height - this.baseHeight];
+    if (!block) return undefined;
+    return { height: block.height, hash: block.hash, time: block.time, medianTime: this.medianTimePast(block.height), txids: [...block.txids] };
+  }
+
+  /**
+   * Mines `n` blocks; the first one confirms the whole mempool. Each block is `timeStep` seconds
+   * (default 600) after its parent, but never at or below the parent's median time past
+   * (the consensus rule), so a negative step is clamped. Returns the new block hashes.
+   */
+  mine(n = 1, opts: { timeStep?: number } = {}): string[] {
+    const hashes: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const txids = i === 0 ? [...this.mempool] : [];
+      const block = this.appendBlock(txids, opts.timeStep ?? BLOCK_SPACING);
+      for (const txid of txids) {
+        const entry = this.txs.get(txid);
+        if (entry) entry.block = block;
+        this.mempool.delete(txid);
+      }
+      hashes.push(block.hash);
+    }
+    return hashes;
+  }
+
+  /**
+   * Drops the last `depth` blocks; their transactions vanish entirely (not back to the mempool,
+   * as if the competing chain had conflicting spends), then mines `depth` new empty blocks.
+   */
+  reorg(depth: number): string[] {
+    if (!Number.isInteger(depth) || depth < 1 || depth >= this.chain.length) {
+      throw new RangeError(`reorg depth must be between 1 and ${this.chain.length - 1}`);
+    }
+    const dropped = this.chain.splice(this.chain.length - depth, depth);
+    for (const block of dropped) {
+      this.blocksByHash.delete(block.hash);
+      for (const txid of block.txids) this.forget(txid);
+    }
+    const hashes: string[] = [];
+    for (let i = 0; i < depth; i++) hashes.push(this.appendBlock([], BLOCK_SPACING).hash);
+    return hashes;
+  }
+
+  /** Removes a transaction from the mempool (as expiry or a full mempool would). */
+  evict(txid: string): boolean {
+    const id = txid.toLowerCase();
+    if (!this.mempool.has(id)) return false;
+    this.mempool.delete(id);
+    this.forget(id);
+    return true;
+  }
+
+  /** Makes broadcasts of `txid` answer non-BIP68-final while the tip height is below `untilHeight`. */
+  requireBip68(txid: string, untilHeight: number): void {
+    this.bip68.set(txid.toLowerCase(), untilHeight);
+  }
+
+  /** Marks an outpoint as spent by a transaction this explorer never saw. */
+  spendElsewhere(outpointTxid: string, vout: number): void {
+    this.spent.set(outpointKey(outpointTxid, vout), FOREIGN_SPENDER);
+  }
+
+  /** In the mempool or on the best chain. */
+  accepted(txid: string): boolean {
+    return this.txs.has(txid.toLowerCase());
+  }
+
+  inMempool(txid: string): boolean {
+    return this.mempool.has(txid.toLowerCase());
+  }
+
+  /** 0 when unconfirmed or unknown. */
+  confirmations(txid: string): number {
+    const block = this.txs.get(txid.toLowerCase())?.block;
+    return block ? this.tipBlock().height - block.height + 1 : 0;
+  }
+
+  // ---- behaviour switches -------------------------------------------------------------------
+
+  setMode(mode: ExplorerMode): void {
+    this.mode = mode;
+    // A server that went down takes its open connections with it.
+    if (mode === 'down') for (const socket of this.sockets) socket.destroy();
+  }
+
+  getMode(): ExplorerMode {
+    return this.mode;
+  }
+
+  /** While on, the tip routes keep answering the tip from when lag was turned on. */
+  lag(on: boolean): void {
+    if (!on) this.lagged = null;
+    else if (!this.lagged) {
+      const block = this.tipBlock();
+      this.lagged = { height: block.height, hash: block.hash };
+    }
+  }
+
+  waitForReceived(txid: string, timeoutMs: number): Promise<void> {
+    const id = txid.toLowerCase();
+    if (this.received.some((r) => r.txid === id)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onReceived = (got: string) => {
+        if (got !== id) return;
+        clearTimeout(timer);
+        this.events.off('received', onReceived);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.events.off('received', onReceived);
+        reject(new Error(`${this.name} did not receive ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.events.on('received', onReceived);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.held) {
+      clearTimeout(h.timer);
+      h.release();
+    }
+    this.held.clear();
+    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await done;
+  }
+
+  // ---- internals: chain ------------------------------------------------------------------------
+
+  private tipBlock(): Block {
+    const block = this.chain[this.chain.length - 1];
+    if (!block) throw new Error('empty chain');
+    return block;
+  }
+
+  private nextHash(height: number, salt: string): string {
+    return createHash('sha256').update(`${this.name}:${this.hashCounter++}:${height}:${salt}`).digest('hex');
+  }
+
+  private makeBlock(height: number, time: number, prev: string | null, txids: string[]): Block {
+    const block: Block = {
+      height,
+      hash: this.nextHash(height, prev ?? ''),
+      time,
+      prev,
+      merkleRoot: this.nextHash(height, 'merkle'),
+      txids,
+    };
+    this.chain.push(block);
+    this.blocksByHash.set(block.hash, block);
+    return block;
+  }
+
+  private appendBlock(txids: string[], timeStep: number): Block {
+    const parent = this.tipBlock();
+    const time = Math.max(parent.time + timeStep, this.medianTimePast(parent.height) + 1);
+    return this.makeBlock(parent.height + 1, time, parent.hash, txids);
+  }
+
+  private timeAt(height: number): number {
+    const block = this.chain[height - this.baseHeight];
+    if (block) return block.time;
+    // Below the stored window the start chain is evenly spaced.
+    return this.startTime - BLOCK_SPACING * (this.startHeight - height);
+  }
+
+  /** Bitcoin Core's GetMedianTimePast: the middle of the last (up to) 11 block times, sorted. */
+  private medianTimePast(height: number): number {
+    const times: number[] = [];
+    for (let h = height; h >= 0 && h > height - 11; h--) times.push(this.timeAt(h));
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]!;
+  }
+
+  /** Drops a transaction and frees the outpoints it spent. */
+  private forget(txid: string): void {
+    const entry = this.txs.get(txid);
+    if (!entry) return;
+    this.txs.delete(txid);
+    this.mempool.delete(txid);
+    for (const input of entry.tx.ins) {
+      const key = outpointKey(inputTxid(input.hash), input.index);
+      if (this.spent.get(key) === txid) this.spent.delete(key);
+    }
+  }
+
+  // ---- internals: broadcast, as Bitcoin Core's sendrawtransaction ------------------------------
+
+  private broadcast(hex: string): Answer {
+    let tx: Transaction | null = null;
+    // Core's DecodeHexTx: strictly hex, no whitespace, then a full (segwit or legacy) parse.
+    if (hex.length > 0 && hex.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(hex)) {
+      try {
+        tx = Transaction.fromHex(hex);
+      } catch {
+        tx = null;
+      }
+    }
+    if (!tx || tx.ins.length === 0) {
+      this.record('', hex);
+      return rpcError(-22, 'TX decode failed. Make sure the tx has at least one input.');
+    }
+    const txid = tx.getId();
+    this.record(txid, hex);
+
+    // BroadcastTransaction looks for the tx itself before any mempool policy.
+    const known = this.txs.get(txid);
+    if (known?.block) return rpcError(-27, 'Transaction outputs already in utxo set');
+    if (known) return text(200, txid);
+
+    if (tx.outs.length === 0) return rpcError(-26, 'bad-txns-vout-empty');
+    const keys = tx.ins.map((i) => outpointKey(inputTxid(i.hash), i.index));
+    if (new Set(keys).size !== keys.length) return rpcError(-26, 'bad-txns-inputs-duplicate');
+    if (tx.isCoinbase()) return rpcError(-26, 'coinbase');
+    if (!this.isFinalForNextBlock(tx)) return rpcError(-26, 'non-final');
+    for (const key of keys) {
+      const spender = this.spent.get(key);
+      if (spender !== undefined && spender !== txid) return rpcError(-25, 'bad-txns-inputs-missingorspent');
+    }
+    const until = this.bip68.get(txid);
+    if (until !== undefined && this.tipBlock().height < until) return rpcError(-26, 'non-BIP68-final');
+
+    this.txs.set(txid, { txid, hex: hex.toLowerCase(), tx, block: null });
+    this.mempool.add(txid);
+    for (const key of keys) this.spent.set(key, txid);
+    return text(200, txid);
+  }
+
+  /** IsFinalTx(tx, tip height + 1, tip median time past), as CheckFinalTxAtTip. */
+  private isFinalForNextBlock(tx: Transaction): boolean {
+    if (tx.locktime === 0) return true;
+    const tip = this.tip();
+    const cutoff = tx.locktime < LOCKTIME_THRESHOLD ? tip.height + 1 : tip.medianTime;
+    if (tx.locktime < cutoff) return true;
+    return tx.ins.every((i) => i.sequence === SEQUENCE_FINAL);
+  }
+
+  private record(txid: string, hex: string): void {
+    this.received.push({ txid, hex });
+    this.events.emit('received', txid);
+  }
+
+  // ---- internals: HTTP ------------------------------------------------------------------------
+
+  private attach(): void {
+    this.server.on('connection', (socket: Socket) => {
+      if (this.mode === 'down' || this.closed) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch(() => req.socket.destroy());
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.mode === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    const method = req.method ?? '';
+    const path = req.url ?? '';
+    this.requests.push({ method, path });
+    let body: Buffer | null;
+    try {
+      body = await readBody(req, MAX_BODY);
+    } catch {
+      req.socket.destroy();
+      return;
+    }
+    if (body === null) {
+      send(res, text(400, 'Request body too large'));
+      return;
+    }
+    if (this.mode === 'slow' || (this.mode === 'slow-broadcasts' && method === 'POST')) {
+      const stillThere = await this.hold(req);
+      if (!stillThere) return;
+    }
+    // Re-read: the mode may have changed while the body arrived or while held.
+    switch (this.getMode()) {
+      case 'down':
+        req.socket.destroy();
+        return;
+      case 'error500':
+        send(res, text(500, 'Internal Server Error'));
+        return;
+      case 'garbage':
+        garbage ??= randomBytes(GARBAGE_BYTES);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': garbage.length });
+        res.end(garbage);
+        return;
+      default:
+        send(res, this.route(method, path.split('?')[0] ?? '', body.toString('utf8')));
+    }
+  }
+
+  /** Resolves true after slowMs, false if the client or the explorer gave up first. */
+  private hold(req: IncomingMessage): Promise<boolean> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => finish(true), this.slowMs),
+        release: () => finish(false),
+      };
+      const onClose = () => finish(false);
+      const finish = (ok: boolean) => {
+        clearTimeout(entry.timer);
+        this.held.delete(entry);
+        req.socket.off('close', onClose);
+        resolve(ok && !req.socket.destroyed && !this.closed);
+      };
+      this.held.add(entry);
+      req.socket.on('close', onClose);
+    });
+  }
+
+  private route(method: string, path: string, body: string): Answer {
+    if (!path.startsWith('/api/')) return text(404, 'endpoint does not exist');
+    const parts = path.slice('/api/'.length).split('/');
+    const [a, b, c] = parts;
+    const n = parts.length;
+
+    if (method === 'POST' && n === 1 && a === 'tx') return this.broadcast(body);
+    if (method !== 'GET') return text(404, 'endpoint does not exist');
+
+    if (n === 3 && a === 'blocks' && b === 'tip' && (c === 'hash' || c === 'height')) {
+      const shown = this.lagged ?? this.tipBlock();
+      return text(200, c === 'hash' ? shown.hash : String(shown.height));
+    }
+    if (a === 'block-height' && n === 2 && b !== undefined) {
+      if (!/^\d+$/.test(b)) return text(400, 'Invalid number');
+      const block = this.chain[Number(b) - this.baseHeight];
+      return block ? text(200, block.hash) : text(404, 'Block not found');
+    }
+    if (a === 'block' && b !== undefined && (n === 2 || (n === 3 && c === 'status'))) {
+      if (!HEX64.test(b)) return text(400, 'Invalid hex string');
+      const block = this.blocksByHash.get(b.toLowerCase());
+      if (n === 3) {
+        if (!block) return json({ in_best_chain: false });
+        const next = this.chain[block.height + 1 - this.baseHeight];
+        return json({ in_best_chain: true, height: block.height, next_best: next ? next.hash : null });
+      }
+      return block ? json(this.blockJson(block)) : text(404, 'Block not found');
+    }
+    if (a === 'tx' && b !== undefined && (n === 2 || (n === 3 && (c === 'status' || c === 'hex')))) {
+      if (!HEX64.test(b)) return text(400, 'Invalid hex string');
+      const entry = this.txs.get(b.toLowerCase());
+      if (!entry) {
+        if (c === 'status' && this.unknownTxStatus === 'unconfirmed') return json({ confirmed: false });
+        return text(404, 'Transaction not found');
+      }
+      if (c === 'status') return json(this.statusJson(entry));
+      if (c === 'hex') return text(200, entry.hex);
+      return json(this.txJson(entry));
+    }
+    return text(404, 'endpoint does not exist');
+  }
+
+  private statusJson(entry: TxEntry): Record<string, unknown> {
+    const block = entry.block;
+    if (!block) return { confirmed: false };
+    return { confirmed: true, block_height: block.height, block_hash: block.hash, block_time: block.time };
+  }
+
+  private txJson(entry: TxEntry): Record<string, unknown> {
+    const tx = entry.tx;
+    return {
+      txid: entry.txid,
+      version: tx.version >>> 0,
+      locktime: tx.locktime,
+      vin: tx.ins.map((input) => ({
+        txid: inputTxid(input.hash),
+        vout: input.index,
+        prevout: null,
+        scriptsig: Buffer.from(input.script).toString('hex'),
+        scriptsig_asm: asm(input.script),
+        ...(input.witness.length > 0 ? { witness: input.witness.map((w) => Buffer.from(w).toString('hex')) } : {}),
+        is_coinbase: false,
+        sequence: input.sequence,
+      })),
+      vout: tx.outs.map((output) => {
+        const s = Buffer.from(output.script);
+        return {
+          scriptpubkey: s.toString('hex'),
+          scriptpubkey_asm: asm(s),
+          scriptpubkey_type: scriptType(s),
+          value: Number(output.value),
+        };
+      }),
+      size: tx.byteLength(),
+      weight: tx.weight(),
+      status: this.statusJson(entry),
+    };
+  }
+
+  private blockJson(block: Block): Record<string, unknown> {
+    const txBytes = block.txids.reduce((sum, id) => sum + (this.txs.get(id)?.tx.byteLength() ?? 0), 0);
+    const txWeight = block.txids.reduce((sum, id) => sum + (this.txs.get(id)?.tx.weight() ?? 0), 0);
+    const coinbaseBytes = 200;
+    return {
+      id: block.hash,
+      height: block.height,
+      version: 0x20000000,
+      timestamp: block.time,
+      tx_count: 1 + block.txids.length,
+      size: 81 + coinbaseBytes + txBytes,
+      weight: 4 * (81 + coinbaseBytes) + txWeight,
+      merkle_root: block.merkleRoot,
+      previousblockhash: block.prev,
+      mediantime: this.medianTimePast(block.height),
+      nonce: 0,
+      bits: 0x207fffff,
+      difficulty: 4.656542373906925e-10,
+    };
+  }
+}
+
+/** The whole body, or null once it exceeds `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request aborted'));
+    });
+  });
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  if (res.destroyed || res.writableEnded) return;
+  const body = Buffer.from(answer.body, 'utf8');
+  res.writeHead(answer.status, { 'content-type': answer.type, 'content-length': body.length });
+  res.end(body);
+}
