@@ -17,6 +17,7 @@ const NAMES = ['explorer-a.test', 'explorer-b.test'];
 
 interface IntegrationWorld {
   dir: string;
+  args: string[];
   explorer: TestExplorer;
   socks: TestSocksServer;
   service: Service;
@@ -45,6 +46,7 @@ async function makeWorld(t: { teardown(fn: () => unknown): void }, confirmations
   ];
   const world = {
     dir,
+    args,
     explorer,
     socks,
     service: null as Service | null as Service,
@@ -221,4 +223,24 @@ test.serial('a transaction reorganised out is broadcast again', async (t) => {
   while (Date.now() < deadline && !w.explorer.accepted(tx.txid)) await new Promise((r) => setTimeout(r, 100));
   t.true(w.explorer.accepted(tx.txid), 'back in the mempool');
   t.true(w.explorer.received.filter((r) => r.txid === tx.txid).length > before);
+});
+
+test.serial('SIGTERM stops the service cleanly (exit code 0), and a restart resumes pending records', async (t) => {
+  const w = await makeWorld(t);
+  const height = w.explorer.tip().height;
+  const tx = makeTx({ locktime: height + 1 });
+  const sub = await w.client.submit(tx.hex, height + 1);
+  t.is(await w.service.kill('SIGTERM'), 0);
+  t.truthy(w.service.lines.find((l) => l.event === 'stopped'));
+  for (const line of w.service.lines) {
+    const text = JSON.stringify(line);
+    t.false(text.includes(sub.token), 'no token in the logs');
+    t.false(text.includes(tx.hex), 'no raw transaction in the logs');
+  }
+  w.service = await startService(w.args);
+  w.client = new TestClient(w.service.url);
+  t.is((await w.client.status(sub.id)).status, 'pending');
+  await mine(w, 1);
+  await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
+  t.true(w.explorer.accepted(tx.txid));
 });
