@@ -1,0 +1,51 @@
+// Store properties that the scheduler relies on: due-queries are index range scans (a million
+// pending records cost the same tick as ten), and the pragmas of SPEC §5 are in force.
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sqlite } from '../src/store/sqlite.js';
+import { Store, DB_FILE } from '../src/store/store.js';
+
+async function openBoth(t: { teardown(fn: () => unknown): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-store-'));
+  const store = await Store.open(dir, { maxPending: 10 });
+  const db = await Sqlite.open(join(dir, DB_FILE));
+  t.teardown(async () => {
+    await db.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { store, db };
+}
+
+const DUE_QUERIES = [
+  'SELECT * FROM records WHERE state = 1 AND wake <= 850000 ORDER BY wake LIMIT 256',
+  'SELECT * FROM records WHERE state = 1 AND wake >= 500000000 AND wake < 1718000000 ORDER BY wake LIMIT 256',
+  'SELECT * FROM records WHERE state = 3 AND wake <= 1718000000 ORDER BY wake LIMIT 256',
+  'DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE state = 5 AND wake <= 1718000000 LIMIT 1000)',
+];
+
+for (const sql of DUE_QUERIES) {
+  test(`never scans the table: ${sql.slice(0, 60)}…`, async (t) => {
+    const { db } = await openBoth(t);
+    const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`);
+    const details = plan.map((p) => p.detail);
+    t.true(details.some((d) => /USING (COVERING )?INDEX records_due/.test(d)), details.join(' | '));
+    t.false(details.some((d) => /^SCAN records\b/.test(d) && !/INDEX/.test(d)), details.join(' | '));
+    t.false(details.some((d) => /TEMP B-TREE/.test(d)), 'no sort: the index gives the order');
+  });
+}
+
+test('WAL, synchronous=FULL and secure_delete are on for the writer', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-store-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir, { maxPending: 10 });
+  // Pragmas are per connection: read them through the store's own writer.
+  const writer = (store as unknown as { writer: Sqlite }).writer;
+  t.is((await writer.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
+  t.is((await writer.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous, 2);
+  t.is((await writer.get<{ secure_delete: number }>('PRAGMA secure_delete'))?.secure_delete, 1);
+  t.is((await writer.get<{ user_version: number }>('PRAGMA user_version'))?.user_version, 1);
+  await store.close();
+});
