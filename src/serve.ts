@@ -56,6 +56,9 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
   });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 10_000;
+  // Tor clients are slow, but a request that trickles in for longer than this is not a client.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listenPort, config.listenHost, () => resolve());

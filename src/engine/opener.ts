@@ -37,41 +37,54 @@ interface Job {
 }
 
 export class WorkerOpener implements Opener {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private readonly jobs = new Map<number, Job>();
   private nextJob = 1;
-  private failure: Error | null = null;
+  private closed = false;
 
-  constructor(keys: readonly SealingKey[]) {
-    this.worker = new Worker(new URL('./opener-worker.js', import.meta.url), {
-      workerData: { keys: keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey, secretKey: k.secretKey })) },
+  constructor(private readonly keys: readonly SealingKey[]) {
+    this.worker = this.spawn();
+  }
+
+  /** A worker that dies (a bug, out of memory) fails its jobs and is replaced on the next open. */
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./opener-worker.js', import.meta.url), {
+      workerData: { keys: this.keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey, secretKey: k.secretKey })) },
     });
-    this.worker.unref();
-    this.worker.on('message', (msg: { job: number; results: OpenResult[] }) => {
+    worker.unref();
+    worker.on('message', (msg: { job: number; results: OpenResult[] }) => {
       const job = this.jobs.get(msg.job);
       this.jobs.delete(msg.job);
       job?.resolve(msg.results);
     });
     const fail = (err: Error) => {
-      this.failure = err;
+      if (this.worker === worker) this.worker = null;
       for (const job of this.jobs.values()) job.reject(err);
       this.jobs.clear();
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`opener worker exited (${code})`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`opener worker exited (${code})`)));
+    return worker;
   }
 
   open(requests: readonly OpenRequest[]): Promise<OpenResult[]> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('opener is closed'));
+    this.worker ??= this.spawn();
+    const worker = this.worker;
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.jobs.set(job, { resolve, reject });
-      this.worker.postMessage({ job, requests: requests.map((r) => ({ keyId: r.keyId, locktime: r.locktime, sealed: r.sealed })) });
+      worker.postMessage({ job, requests: requests.map((r) => ({ keyId: r.keyId, locktime: r.locktime, sealed: r.sealed })) });
     });
   }
 
   async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    }
   }
 }
