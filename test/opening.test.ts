@@ -68,3 +68,15 @@ test('the worker opener answers exactly as the inline one, in order', async (t) 
     fromInline.map((r) => (r.kind === 'opened' ? { kind: r.kind, txid: r.txid, raw: Buffer.from(r.raw).toString('hex') } : r)),
   );
 });
+
+test('a worker that dies is replaced, and opening goes on', async (t) => {
+  const keys = [{ keyId: 'aa'.repeat(8), ...key }];
+  const opener = new WorkerOpener(keys);
+  t.teardown(() => opener.close());
+  const c = f.valid[0]!;
+  const request = { id: '1', keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) };
+  t.is((await opener.open([request]))[0]!.kind, 'opened');
+  await (opener as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await new Promise((r) => setTimeout(r, 50));
+  t.is((await opener.open([request]))[0]!.kind, 'opened');
+});
