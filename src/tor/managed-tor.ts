@@ -1,8 +1,8 @@
 // `relaystore serve --tor managed`: runs our own tor child (SOCKS port + the API's onion service),
 // owned through its control port so it never outlives us, and restarted if it dies on its own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { access, chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TorControl, parseBootstrap, type TorEvent } from './control.js';
@@ -88,6 +88,69 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
   clearTimeout(timer);
 }
 
+/**
+ * Kills tor processes left behind by a crashed owner (Linux /proc only; elsewhere a no-op).
+ * Seen with tor 0.4.9.11: on "Owning controller connection has closed -- exiting now" a tor can
+ * deadlock in cpuworker_free_all and live on for ever, holding its ports and its DataDirectory
+ * lock, so the next start of the same directory would fail. Only tors started with
+ * `-f <torrc>` where `isOurs(torrc)` holds are considered, and only when the owner named in that
+ * torrc (`__OwningControllerProcess`) is gone, or the torrc itself was deleted with its run.
+ */
+export async function reapOrphanTors(isOurs: (torrcPath: string) => boolean, log?: TorLog): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const reaped: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    } catch {
+      continue;
+    }
+    if (path.basename(argv[0] ?? '') !== 'tor') continue;
+    const f = argv.indexOf('-f');
+    const torrc = f >= 0 ? argv[f + 1] : undefined;
+    if (!torrc || !isOurs(torrc)) continue;
+    let orphan: boolean;
+    try {
+      const owner = /^__OwningControllerProcess (\d+)$/m.exec(await readFile(torrc, 'utf8'));
+      orphan = owner ? !isRunning(Number(owner[1])) : false;
+    } catch {
+      orphan = true;
+    }
+    if (!orphan) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      reaped.push(pid);
+      log?.('tor_orphan_killed', { pid });
+    } catch {
+      // gone meanwhile, or not ours to signal
+    }
+  }
+  const deadline = Date.now() + 3_000;
+  while (reaped.some((pid) => isRunning(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return reaped;
+}
+
+/** Like isAlive, but a zombie (dead, not yet reaped) counts as gone: it holds no ports or locks. */
+function isRunning(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    // The state follows the parenthesised command name, which may itself contain spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
 /** Keeps the last lines tor printed, to explain a failed start without writing a log file. */
 function tailOf(child: ChildProcess, keep = 20): () => string[] {
   const lines: string[] = [];
@@ -164,6 +227,8 @@ export class ManagedTor {
       '',
     ].join('\n') + (opts.extraTorrc ? `\n# --tor-config\n${opts.extraTorrc}\n` : '');
     const torrcPath = path.join(torDir, 'torrc');
+    // A tor from a crashed earlier run of this data directory would hold its lock.
+    await reapOrphanTors((p) => path.resolve(p) === path.resolve(torrcPath), opts.log);
     await writeFile(torrcPath, torrc, { mode: 0o600 });
 
     // The address is created by tor on its first start and kept in the onion dir from then on.

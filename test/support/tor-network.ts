@@ -1,13 +1,13 @@
 // A private Tor network on loopback for tests (4 authority relays, auth0 the 127.0.0.0/8-only exit),
 // plus client tors with onion services; see /work/shared/notes/tor-testnet.md for why each knob is set.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TorControl, parseBootstrap } from '../../src/tor/control.js';
-import { findTorBinary, stopChild } from '../../src/tor/managed-tor.js';
+import { findTorBinary, isAlive, reapOrphanTors, stopChild } from '../../src/tor/managed-tor.js';
 
 export interface TorClient {
   name: string;
@@ -109,18 +109,39 @@ export class TorNetwork {
     return this.children.map((c) => c.child.pid).filter((p): p is number => p !== undefined);
   }
 
-  static async start(opts: { dir?: string; log?: (line: string) => void; readyTimeoutMs?: number } = {}): Promise<TorNetwork> {
+  /** `signal` aborts a start in progress: whatever was started is stopped before it rejects. */
+  static async start(opts: { dir?: string; log?: (line: string) => void; readyTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<TorNetwork> {
     const tor = await findTorBinary();
+    await TorNetwork.cleanUpCrashedRuns(opts.log ?? (() => {}));
     const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'relaystore-tornet-')));
     if (opts.dir) await mkdir(dir, { recursive: true });
     const network = new TorNetwork(dir, tor, opts.log ?? (() => {}), opts.dir === undefined);
     try {
-      await network.boot(opts.readyTimeoutMs ?? 60_000);
+      await network.boot(opts.readyTimeoutMs ?? 60_000, opts.signal);
     } catch (err) {
       await network.stop();
       throw err;
     }
     return network;
+  }
+
+  /**
+   * A test runner killed mid-run leaves its temp dir, and sometimes a tor hung at exit (see
+   * reapOrphanTors); both are removed here, but only for runs whose owning process is gone.
+   */
+  private static async cleanUpCrashedRuns(log: (line: string) => void): Promise<void> {
+    const prefix = path.join(os.tmpdir(), 'relaystore-tornet-');
+    const killed = await reapOrphanTors((p) => p.startsWith(prefix));
+    if (killed.length) log(`tornet: killed ${killed.length} orphaned tor(s) of crashed runs: ${killed.join(', ')}`);
+    for (const name of await readdir(os.tmpdir()).catch(() => [] as string[])) {
+      if (!name.startsWith('relaystore-tornet-')) continue;
+      const dir = path.join(os.tmpdir(), name);
+      const torrc = await readFile(path.join(dir, 'auth0', 'torrc'), 'utf8').catch(() => null);
+      const owner = torrc && /^__OwningControllerProcess (\d+)$/m.exec(torrc);
+      if (!owner || isAlive(Number(owner[1]))) continue; // still starting, or still in use
+      await rm(dir, { recursive: true, force: true });
+      log(`tornet: removed ${dir} left by a crashed run`);
+    }
   }
 
   /** The lines any tor needs to join this network (for `relaystore serve --tor-config`). */
@@ -140,7 +161,7 @@ export class TorNetwork {
     ];
   }
 
-  private async boot(readyTimeoutMs: number): Promise<void> {
+  private async boot(readyTimeoutMs: number, signal?: AbortSignal): Promise<void> {
     const t0 = Date.now();
     const auths: Authority[] = [];
     for (let i = 0; i < AUTHORITIES; i++) {
@@ -171,13 +192,14 @@ export class TorNetwork {
         a.fingerprint = fp[1]!.replace(/ /g, '');
       }),
     );
+    signal?.throwIfAborted();
     this.authorities = auths;
     this.keysMs = Date.now() - t0;
     this.log(`tornet: keys and fingerprints in ${this.keysMs} ms`);
 
     const t1 = Date.now();
     await Promise.all(auths.map((a, i) => this.startAuthority(a, i === 0, empty)));
-    await this.waitForConsensus(readyTimeoutMs);
+    await this.waitForConsensus(readyTimeoutMs, signal);
     this.consensusMs = Date.now() - t1;
     this.log(`tornet: every authority's consensus lists all ${AUTHORITIES} relays ${this.consensusMs} ms after the first tor started`);
   }
@@ -256,10 +278,11 @@ export class TorNetwork {
    * Waits until every authority serves a consensus that flags all relays as needed: a client asks
    * any one of them, and one still without a consensus delays its bootstrap by seconds.
    */
-  private async waitForConsensus(timeoutMs: number): Promise<void> {
+  private async waitForConsensus(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no consensus yet';
     while (Date.now() < deadline) {
+      signal?.throwIfAborted();
       const problems = await Promise.all(this.authorities.map((a) => this.consensusProblem(a)));
       const bad = problems.filter((p): p is string => p !== null);
       if (bad.length === 0) return;
