@@ -54,10 +54,10 @@ test('an unknown keyId is undecryptable', (t) => {
   t.deepEqual(openTransaction(seal(key.publicKey, new Uint8Array(512)), undefined, 0), { kind: 'invalid', code: 'undecryptable' });
 });
 
-test('the worker opener answers exactly as the inline one, in order', async (t) => {
+test('the worker opener (a batch split between threads) answers exactly as the inline one, in order', async (t) => {
   const keys = [{ keyId: 'aa'.repeat(8), ...key }];
   const requests = [...f.valid, ...f.invalid].map((c, i) => ({ id: String(i), keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) }));
-  const worker = new WorkerOpener(keys);
+  const worker = new WorkerOpener(keys, { threads: 3 });
   t.teardown(() => worker.close());
   const inline = new InlineOpener(keys);
   const fromWorker = await worker.open(requests);
@@ -71,12 +71,12 @@ test('the worker opener answers exactly as the inline one, in order', async (t) 
 
 test('a worker that dies is replaced, and opening goes on', async (t) => {
   const keys = [{ keyId: 'aa'.repeat(8), ...key }];
-  const opener = new WorkerOpener(keys);
+  const opener = new WorkerOpener(keys, { threads: 1 });
   t.teardown(() => opener.close());
   const c = f.valid[0]!;
   const request = { id: '1', keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) };
   t.is((await opener.open([request]))[0]!.kind, 'opened');
-  await (opener as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await (opener as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!.worker.terminate();
   await new Promise((r) => setTimeout(r, 50));
   t.is((await opener.open([request]))[0]!.kind, 'opened');
 });

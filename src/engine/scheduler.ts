@@ -68,6 +68,9 @@ export class Scheduler {
   private readonly maxSending: number;
   private readonly random: (maxExclusive: number) => number;
   private idleWaiters: Array<() => void> = [];
+  /** Batches in the opener: the next one is fetched while one is opening, so its threads never wait on us. */
+  private readonly opening = new Set<Promise<{ opened: number; invalid: number }>>();
+  private openingRecords = 0;
 
   constructor(private readonly o: SchedulerOptions) {
     this.batch = o.batchSize ?? 256;
@@ -95,6 +98,7 @@ export class Scheduler {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
+    await Promise.all(this.opening);
   }
 
   /** Resolves when nothing is queued or being sent (for benchmarks and tests). */
@@ -150,8 +154,10 @@ export class Scheduler {
     const stats: TickStats = { opened: 0, invalid: 0, windowed: 0, tracked: 0, held: 0, more: false };
 
     // 1. Pending records that matured: those with a window get their random moment, the rest open now.
-    const matured = await store.dueMature(tip, this.batch);
-    stats.more ||= matured.length === this.batch;
+    // Records being opened are still due; ask for enough rows to see past them.
+    const limit = this.batch + this.openingRecords;
+    const matured = await store.dueMature(tip, limit);
+    stats.more ||= matured.length === limit;
     const toWindow: Transition[] = [];
     const toOpen: StoredRecord[] = [];
     for (const r of this.fresh(matured)) {
@@ -162,8 +168,8 @@ export class Scheduler {
     if (toWindow.length) stats.windowed = (await store.transition(toWindow)).size;
 
     // 2. Windowed records whose moment came.
-    const released = await store.dueByWake(State.Windowed, now, this.batch);
-    stats.more ||= released.length === this.batch;
+    const released = await store.dueByWake(State.Windowed, now, limit);
+    stats.more ||= released.length === limit;
     toOpen.push(...this.fresh(released));
 
     // 3. Broadcasts to retry; non-final ones only once the tip has moved past where they were refused.
@@ -181,9 +187,24 @@ export class Scheduler {
     if (held.length) stats.held = (await store.transition(held)).size;
 
     if (toOpen.length) {
-      const { opened, invalid } = await this.open(toOpen, now);
-      stats.opened = opened;
-      stats.invalid = invalid;
+      const count = toOpen.length;
+      this.openingRecords += count;
+      const batch: Promise<{ opened: number; invalid: number }> = this.open(toOpen, now)
+        .catch((err) => {
+          this.o.log.log('error', 'open_failed', { error: describeError(err) });
+          return { opened: 0, invalid: 0 };
+        })
+        .finally(() => {
+          this.openingRecords -= count;
+          this.opening.delete(batch);
+        });
+      this.opening.add(batch);
+    }
+    // With more due, keep at most two batches in the opener; otherwise finish before the tick ends.
+    while (this.opening.size > (stats.more ? 1 : 0)) {
+      const done = await Promise.race(this.opening);
+      stats.opened += done.opened;
+      stats.invalid += done.invalid;
     }
 
     // 4. Broadcast transactions due for a status check.

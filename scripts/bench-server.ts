@@ -1,0 +1,39 @@
+// A server for the benchmark, in its own process so the load generator does not share its event
+// loop: `relay DATA_DIR` is RelayStore's real API on a real store; `echo` is a bare Koa JSON echo.
+import http from 'node:http';
+import Koa from 'koa';
+import type { AddressInfo } from 'node:net';
+import { KeyRing } from '../src/keys/keyring.js';
+import { Store } from '../src/store/store.js';
+import { Intake } from '../src/engine/intake.js';
+import { createApp } from '../src/http/app.js';
+import { silentLogger } from '../src/util/log.js';
+import { systemClock } from '../src/util/clock.js';
+
+async function main(): Promise<void> {
+  const [mode, dataDir] = process.argv.slice(2);
+  let app: Koa;
+  let store: Store | null = null;
+  if (mode === 'echo') {
+    app = new Koa();
+    app.use(async (ctx) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
+      ctx.body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    });
+  } else {
+    const keys = await KeyRing.loadOrCreate(dataDir!);
+    store = await Store.open(dataDir!, { maxPending: 100_000_000 });
+    const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
+    const intake = new Intake({ store, keys, clock: systemClock, tip: () => null, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400 });
+    app = createApp({ intake, keys, network: 'regtest', tip: () => null, onion: () => null, limits, log: silentLogger });
+  }
+  const server = http.createServer(app.callback());
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+  process.once('SIGTERM', () => {
+    server.close();
+    void (store?.close() ?? Promise.resolve()).then(() => process.exit(0));
+  });
+}
+
+void main();

@@ -1,0 +1,312 @@
+// `npm run bench` / `scripts/bench [--quick]`: RelayStore against the ceilings of what it stands on,
+// measured side by side in one run so that the ratios hold on a noisy machine. Prints one table.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes, createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import nacl from 'tweetnacl';
+import { Transaction } from 'bitcoinjs-lib';
+import { Sqlite } from '../src/store/sqlite.js';
+import { Store, DB_FILE } from '../src/store/store.js';
+import { State } from '../src/domain/record.js';
+import { KeyRing } from '../src/keys/keyring.js';
+import { Scheduler } from '../src/engine/scheduler.js';
+import { WorkerOpener } from '../src/engine/opener.js';
+import { Intake } from '../src/engine/intake.js';
+import { createApp } from '../src/http/app.js';
+import type { Broadcaster } from '../src/engine/broadcaster.js';
+import type { Tip } from '../src/domain/locktime.js';
+import { seal, openSealed } from '../src/crypto/sealed-box.js';
+import { pad } from '../src/crypto/padding.js';
+import { silentLogger, jsonLogger } from '../src/util/log.js';
+import { systemClock } from '../src/util/clock.js';
+
+const quick = process.argv.includes('--quick');
+/** `--only ingest,burst` runs some sections (due-scan fills the store that growth needs). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? null;
+const wants = (section: string) => only === null || only.includes(section);
+const SCALE = {
+  ingestSeconds: quick ? 3 : 10,
+  storeRecords: quick ? 50_000 : 1_000_000,
+  burst: quick ? 500 : 10_000,
+  rawOpens: quick ? 300 : 2_000,
+};
+const SERVER = fileURLToPath(new URL('./bench-server.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/relaystore.js', import.meta.url));
+
+interface Row {
+  section: string;
+  figure: string;
+  value: string;
+  target: string;
+  pass: boolean | null;
+}
+const rows: Row[] = [];
+const row = (section: string, figure: string, value: string, target = '', pass: boolean | null = null) => rows.push({ section, figure, value, target, pass });
+const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+
+async function startServer(mode: 'relay' | 'echo', dataDir = ''): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [SERVER, mode, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve(Number(line)));
+    child.once('exit', (code) => reject(new Error(`${mode} server exited (${code})`)));
+  });
+  return { port, child };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Distinct, realistic bodies: a 280-byte sealed blob makes a ~600-byte JSON body. */
+function bodies(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => JSON.stringify({ locktime: 850_000 + (i % 1000), sealed: randomBytes(280).toString('hex') }));
+}
+
+async function load(port: number, path: string, seconds: number): Promise<{ rps: number; p50: number; p99: number; ok: number; non2xx: number; bodyBytes: number }> {
+  const pool = bodies(Math.ceil(seconds * 40_000));
+  let i = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    connections: 32,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: pool[i++ % pool.length]! }) }],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], non2xx: result.non2xx, bodyBytes: pool[0]!.length };
+}
+
+async function countRows(dataDir: string): Promise<number> {
+  const db = await Sqlite.open(join(dataDir, DB_FILE), 'readonly');
+  const r = await db.get<{ n: number }>('SELECT count(*) AS n FROM records');
+  await db.close();
+  return r?.n ?? 0;
+}
+
+async function ingest(dataDir: string, seconds: number): Promise<{ rps: number; p50: number; p99: number; ok: number; non2xx: number; bodyBytes: number; rowsAdded: number }> {
+  const before = await countRows(dataDir).catch(() => 0);
+  const { port, child } = await startServer('relay', dataDir);
+  const r = await load(port, '/v1/transactions', seconds);
+  await stopServer(child);
+  return { ...r, rowsAdded: (await countRows(dataDir)) - before };
+}
+
+async function benchIngest(work: string): Promise<void> {
+  progress(`ingest: bare Koa echo vs durable POST /v1/transactions, 32 connections, ${SCALE.ingestSeconds} s each`);
+  const echo = await startServer('echo');
+  const e = await load(echo.port, '/', SCALE.ingestSeconds);
+  await stopServer(echo.child);
+  const r = await ingest(join(work, 'ingest'), SCALE.ingestSeconds);
+  const ratio = r.rps / e.rps;
+  row('Ingest', `bare Koa JSON echo (${e.bodyBytes}-byte bodies)`, `${e.rps.toFixed(0)} req/s, p50 ${e.p50} ms, p99 ${e.p99} ms`);
+  row('Ingest', 'RelayStore POST, synchronous=FULL', `${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+  row('Ingest', 'ratio RelayStore / echo', ratio.toFixed(2), '>= 0.50', ratio >= 0.5);
+  row('Ingest', '201s answered = rows on disk', `${r.ok} = ${r.rowsAdded}`, 'equal', r.ok === r.rowsAdded && r.non2xx === 0);
+}
+
+/** Fills the store with `n` pending records far in the future, straight through SQLite. */
+async function fill(dataDir: string, n: number): Promise<number> {
+  const store = await Store.open(dataDir, { maxPending: 100_000_000 });
+  await store.close();
+  const db = await Sqlite.open(join(dataDir, DB_FILE));
+  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+  const started = performance.now();
+  const perStatement = 100;
+  const sql = `INSERT INTO records (id, key_id, locktime, window, state, wake, sealed, token_hash) VALUES ${Array(perStatement).fill('(?,?,?,?,?,?,?,?)').join(',')}`;
+  for (let done = 0; done < n; ) {
+    await db.exec('BEGIN');
+    for (let k = 0; k < 100 && done < n; k++, done += perStatement) {
+      const params: Array<Buffer | number> = [];
+      for (let j = 0; j < perStatement; j++) params.push(randomBytes(16), randomBytes(8), 900_000 + (j % 5000), 0, State.Pending, 900_000 + (j % 5000), randomBytes(560), randomBytes(32));
+      await db.run(sql, params);
+    }
+    await db.exec('COMMIT');
+  }
+  await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  await db.close();
+  return (performance.now() - started) / 1000;
+}
+
+async function addDue(store: Store, count: number, locktime: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const id = randomBytes(16);
+    await store.submit({ id, keyId: randomBytes(8), locktime, window: 0, sealed: randomBytes(560), tokenHash: randomBytes(32) });
+  }
+}
+
+async function benchDueScan(work: string): Promise<string> {
+  const dataDir = join(work, 'big');
+  progress(`due-scan: filling the store with ${SCALE.storeRecords.toLocaleString()} pending records`);
+  const fillSeconds = await fill(dataDir, SCALE.storeRecords);
+  row('Due-scan', `fill ${SCALE.storeRecords.toLocaleString()} pending records`, `${fillSeconds.toFixed(1)} s`);
+  const store = await Store.open(dataDir, { maxPending: 100_000_000 });
+  // 10 due at height 100, 990 more at height 200; the million wait for 900000+.
+  await addDue(store, 10, 100);
+  await addDue(store, 990, 200);
+  const scan = async (tip: Tip) => {
+    const now = Math.floor(Date.now() / 1000);
+    const times: number[] = [];
+    let found = 0;
+    for (let k = 0; k < 21; k++) {
+      const t0 = performance.now();
+      const due = await store.dueMature(tip, 1000);
+      await store.dueByWake(State.Windowed, now, 256);
+      await store.dueByWake(State.Broadcasting, now, 256);
+      await store.dueByWake(State.Broadcast, now, 256);
+      times.push(performance.now() - t0);
+      found = due.length;
+    }
+    return { ms: median(times), found };
+  };
+  for (const [height, expect] of [[50, 0], [150, 10], [250, 1000]] as const) {
+    const r = await scan({ height, hash: '00'.repeat(32), medianTime: 1_700_000_000 });
+    row('Due-scan', `tick's queries, ${r.found} due of ${(SCALE.storeRecords + 1000).toLocaleString()}`, ms(r.ms), '<= 5 ms', r.ms <= 5 && r.found === expect);
+  }
+  await store.close();
+
+  progress('due-scan: RSS of `relaystore serve` over that store');
+  const child = spawn(process.execPath, [BIN, 'serve', '--network', 'regtest', '--tor', 'off', '--explorer', 'http://127.0.0.1:9/api', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--poll-interval', '1', '--max-pending', '100000000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (l) => l.includes('"ready"') && resolve()));
+  await new Promise((r) => setTimeout(r, 3000));
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  await stopServer(child);
+  row('Due-scan', 'service RSS with the store loaded', `${rssMb.toFixed(0)} MB`, '<= 200 MB', rssMb <= 200);
+  return dataDir;
+}
+
+class ZeroLatencyExplorer implements Broadcaster {
+  count = 0;
+  onCount: (() => void) | null = null;
+  async broadcast(): Promise<{ kind: 'accepted'; verified: true }> {
+    this.count++;
+    this.onCount?.();
+    return { kind: 'accepted', verified: true };
+  }
+}
+
+async function benchBurst(work: string): Promise<void> {
+  const dataDir = join(work, 'burst');
+  const keys = await KeyRing.loadOrCreate(dataDir);
+  const store = await Store.open(dataDir, { maxPending: 100_000_000 });
+  progress(`maturity burst: sealing ${SCALE.burst.toLocaleString()} transactions due at one height`);
+  const sealedBlobs: Buffer[] = [];
+  for (let i = 0; i < SCALE.burst; i++) {
+    const tx = new Transaction();
+    tx.locktime = 100;
+    tx.addInput(randomBytes(32), 0, 0xfffffffe);
+    tx.addOutput(Buffer.from('0014' + randomBytes(20).toString('hex'), 'hex'), 10_000n);
+    const sealed = Buffer.from(seal(keys.current.publicKey, pad(tx.toBuffer())));
+    sealedBlobs.push(sealed);
+    const id = createHash('sha256').update(sealed).digest().subarray(0, 16);
+    void store.submit({ id, keyId: Buffer.from(keys.current.keyId, 'hex'), locktime: 100, window: 0, sealed, tokenHash: randomBytes(32) });
+  }
+  await store.submit({ id: randomBytes(16), keyId: randomBytes(8), locktime: 999_999, window: 0, sealed: randomBytes(560), tokenHash: randomBytes(32) });
+
+  // The ceiling: raw tweetnacl opening in this process.
+  const t0 = performance.now();
+  for (let i = 0; i < SCALE.rawOpens; i++) openSealed(sealedBlobs[i % sealedBlobs.length]!, keys.current.publicKey, keys.current.secretKey);
+  const rawRate = SCALE.rawOpens / ((performance.now() - t0) / 1000);
+
+  let tip: Tip = { height: 99, hash: '00'.repeat(32), medianTime: 1_700_000_000 };
+  const explorer = new ZeroLatencyExplorer();
+  const opener = new WorkerOpener(keys.all());
+  const scheduler = new Scheduler({
+    store, opener, broadcaster: explorer, tracker: { status: async () => ({ kind: 'mempool' }) }, clock: systemClock, tip: () => tip, log: jsonLogger((l) => process.stderr.write(l + '\n'), 'warn'),
+    confirmations: 6, checkIntervalSeconds: 3600, retentionSeconds: 86_400, retryMinSeconds: 10, retryMaxSeconds: 600,
+  });
+  const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
+  const intake = new Intake({ store, keys, clock: systemClock, tip: () => tip, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400 });
+  const app = createApp({ intake, keys, network: 'regtest', tip: () => tip, onion: () => null, limits, log: silentLogger });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const infoLatencies = async (durationMs: number, until?: Promise<void>) => {
+    const lat: number[] = [];
+    const end = Date.now() + durationMs;
+    let done = false;
+    void until?.then(() => (done = true));
+    while (until ? !done : Date.now() < end) {
+      const s = performance.now();
+      await new Promise<void>((resolve, reject) => http.get({ host: '127.0.0.1', port, path: '/v1/info', agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      lat.push(performance.now() - s);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return lat;
+  };
+  const idle = await infoLatencies(quick ? 1000 : 3000);
+
+  progress('maturity burst: the tip reaches the height; opening in the worker, broadcasting to a zero-latency explorer');
+  const allSent = new Promise<void>((resolve) => (explorer.onCount = () => explorer.count >= SCALE.burst && resolve()));
+  const started = performance.now();
+  tip = { height: 100, hash: '11'.repeat(32), medianTime: 1_700_000_600 };
+  const watchdog = setInterval(() => progress(`  ${explorer.count} handed to the explorer`), 2000);
+  scheduler.start();
+  const during = await infoLatencies(0, allSent);
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(watchdog);
+  const rate = SCALE.burst / seconds;
+  await scheduler.idle();
+  await scheduler.stop();
+  await opener.close();
+  server.close();
+  agent.destroy();
+  await store.close();
+  row('Maturity burst', `raw tweetnacl box.open (this process)`, `${rawRate.toFixed(0)} opens/s`);
+  row('Maturity burst', `${SCALE.burst.toLocaleString()} due → opened → handed to the explorer`, `${rate.toFixed(0)} records/s (${seconds.toFixed(1)} s)`);
+  row('Maturity burst', 'opening rate / raw', (rate / rawRate).toFixed(2), '>= 0.90', rate / rawRate >= 0.9);
+  row('Maturity burst', 'GET /v1/info idle', `p50 ${ms(percentile(idle, 50))}, p99 ${ms(percentile(idle, 99))}`);
+  row('Maturity burst', `GET /v1/info during the burst (${during.length} requests)`, `p50 ${ms(percentile(during, 50))}, p99 ${ms(percentile(during, 99))}`, 'p99 <= 50 ms', percentile(during, 99) <= 50);
+}
+
+async function benchGrowth(work: string, bigDir: string): Promise<void> {
+  const dbBytes = (await stat(join(bigDir, DB_FILE))).size + (await stat(join(bigDir, `${DB_FILE}-wal`)).catch(() => ({ size: 0 }))).size;
+  const perRecord = dbBytes / (SCALE.storeRecords + 1000);
+  row('Store growth', 'database bytes per pending record (560-byte sealed)', `${perRecord.toFixed(0)} B`);
+  progress('store growth: ingest into an empty store and into the full one');
+  const seconds = Math.max(3, Math.round(SCALE.ingestSeconds / 2));
+  const empty = await ingest(join(work, 'empty'), seconds);
+  const full = await ingest(bigDir, seconds);
+  row('Store growth', 'ingest, empty store', `${empty.rps.toFixed(0)} req/s, p99 ${empty.p99} ms`);
+  row('Store growth', `ingest, ${SCALE.storeRecords.toLocaleString()} already stored`, `${full.rps.toFixed(0)} req/s, p99 ${full.p99} ms`, '>= 0.5 × empty', full.rps >= 0.5 * empty.rps);
+}
+
+function print(): void {
+  const widths = [14, 56, 40, 16];
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+  process.stdout.write(`\nRelayStore benchmark${quick ? ' (--quick: scaled down)' : ''}\n`);
+  process.stdout.write(line(['section', 'figure', 'value', 'target']) + ' | result\n');
+  process.stdout.write(widths.map((w) => '-'.repeat(w)).join('-|-') + '-|-------\n');
+  for (const r of rows) process.stdout.write(line([r.section, r.figure, r.value, r.target]) + ` | ${r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL'}\n`);
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'relaystore-bench-'));
+  try {
+    if (wants('ingest')) await benchIngest(work);
+    const big = wants('due-scan') || wants('growth') ? await benchDueScan(work) : '';
+    if (wants('burst')) await benchBurst(work);
+    if (wants('growth')) await benchGrowth(work, big);
+  } finally {
+    print();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
