@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { KeyRing } from '../src/keys/keyring.js';
 import { Store } from '../src/store/store.js';
 import { Intake } from '../src/engine/intake.js';
+import { WorkerSigner } from '../src/keys/receipt-signer.js';
 import { createApp } from '../src/http/app.js';
 import { silentLogger } from '../src/util/log.js';
 import { systemClock } from '../src/util/clock.js';
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
     const keys = await KeyRing.loadOrCreate(dataDir!);
     store = await Store.open(dataDir!, { maxPending: 100_000_000 });
     const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
-    const intake = new Intake({ store, keys, clock: systemClock, tip: () => null, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400 });
+    const signer = process.env.BENCH_SIGNER === 'pool' ? undefined : new WorkerSigner(keys.receiptPrivateKey);
+    const intake = new Intake({ store, keys, clock: systemClock, tip: () => null, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400, signer });
     app = createApp({ intake, keys, network: 'regtest', tip: () => null, onion: () => null, limits, log: silentLogger });
   }
   const server = http.createServer(app.callback());

@@ -34,7 +34,7 @@ const wants = (section: string) => only === null || only.includes(section);
 const SCALE = {
   ingestSeconds: quick ? 3 : 10,
   storeRecords: quick ? 50_000 : 1_000_000,
-  burst: quick ? 500 : 10_000,
+  burst: quick ? 2_000 : 10_000,
   rawOpens: quick ? 300 : 2_000,
 };
 const SERVER = fileURLToPath(new URL('./bench-server.js', import.meta.url));
@@ -74,8 +74,20 @@ function bodies(n: number): string[] {
   return Array.from({ length: n }, (_, i) => JSON.stringify({ locktime: 850_000 + (i % 1000), sealed: randomBytes(280).toString('hex') }));
 }
 
-async function load(port: number, path: string, seconds: number): Promise<{ rps: number; p50: number; p99: number; ok: number; non2xx: number; bodyBytes: number }> {
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  bodyBytes: number;
+  /** ids of the 201 answers (RelayStore only). */
+  ids: string[];
+}
+
+async function load(port: number, path: string, seconds: number): Promise<LoadResult> {
   const pool = bodies(Math.ceil(seconds * 40_000));
+  const ids: string[] = [];
   let i = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${path}`,
@@ -83,24 +95,36 @@ async function load(port: number, path: string, seconds: number): Promise<{ rps:
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: pool[i++ % pool.length]! }) }],
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, body: pool[i++ % pool.length]! }),
+        onResponse: (status, body) => {
+          if (status === 201) ids.push((JSON.parse(body) as { id: string }).id);
+        },
+      },
+    ],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], non2xx: result.non2xx, bodyBytes: pool[0]!.length };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], non2xx: result.non2xx, bodyBytes: pool[0]!.length, ids };
 }
 
-async function countRows(dataDir: string): Promise<number> {
+/** How many of `ids` are rows on disk, read after the server has stopped. */
+async function countStored(dataDir: string, ids: string[]): Promise<number> {
   const db = await Sqlite.open(join(dataDir, DB_FILE), 'readonly');
-  const r = await db.get<{ n: number }>('SELECT count(*) AS n FROM records');
+  let found = 0;
+  for (let k = 0; k < ids.length; k += 500) {
+    const chunk = ids.slice(k, k + 500);
+    const r = await db.get<{ n: number }>(`SELECT count(*) AS n FROM records WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk.map((id) => Buffer.from(id, 'hex')));
+    found += r?.n ?? 0;
+  }
   await db.close();
-  return r?.n ?? 0;
+  return found;
 }
 
-async function ingest(dataDir: string, seconds: number): Promise<{ rps: number; p50: number; p99: number; ok: number; non2xx: number; bodyBytes: number; rowsAdded: number }> {
-  const before = await countRows(dataDir).catch(() => 0);
+async function ingest(dataDir: string, seconds: number): Promise<LoadResult & { stored: number }> {
   const { port, child } = await startServer('relay', dataDir);
   const r = await load(port, '/v1/transactions', seconds);
   await stopServer(child);
-  return { ...r, rowsAdded: (await countRows(dataDir)) - before };
+  return { ...r, stored: await countStored(dataDir, r.ids) };
 }
 
 async function benchIngest(work: string): Promise<void> {
@@ -113,7 +137,7 @@ async function benchIngest(work: string): Promise<void> {
   row('Ingest', `bare Koa JSON echo (${e.bodyBytes}-byte bodies)`, `${e.rps.toFixed(0)} req/s, p50 ${e.p50} ms, p99 ${e.p99} ms`);
   row('Ingest', 'RelayStore POST, synchronous=FULL', `${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
   row('Ingest', 'ratio RelayStore / echo', ratio.toFixed(2), '>= 0.50', ratio >= 0.5);
-  row('Ingest', '201s answered = rows on disk', `${r.ok} = ${r.rowsAdded}`, 'equal', r.ok === r.rowsAdded && r.non2xx === 0);
+  row('Ingest', '201 answers whose record is on disk', `${r.stored} of ${r.ids.length} (${r.non2xx} non-2xx)`, 'all', r.stored === r.ids.length && r.ids.length > 0 && r.non2xx === 0);
 }
 
 /** Fills the store with `n` pending records far in the future, straight through SQLite. */

@@ -8,6 +8,7 @@ import { DirectTransport, SocksTransport, type Transport } from './net/transport
 import { Esplora } from './chain/esplora.js';
 import { ChainWatcher } from './chain/chain-watcher.js';
 import { WorkerOpener } from './engine/opener.js';
+import { WorkerSigner } from './keys/receipt-signer.js';
 import { EsploraBroadcaster } from './engine/broadcaster.js';
 import { EsploraTracker } from './engine/tracker.js';
 import { Scheduler } from './engine/scheduler.js';
@@ -37,9 +38,11 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
 
   let onion: string | null = config.onion;
   let tip: ChainWatcher | null = null;
+  const signer = new WorkerSigner(keys.receiptPrivateKey);
   const intake = new Intake({
     store,
     keys,
+    signer,
     clock,
     tip: () => tip?.current() ?? null,
     limits: { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds, horizonYears: config.horizonYears },
@@ -116,6 +119,7 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
       await watcher.stop();
       await scheduler.stop();
       await opener.close();
+      await signer.close();
       await store.close().catch((err) => log.log('error', 'store_close_failed', { error: describeError(err) }));
       await tor?.stop();
       log.log('info', 'stopped');

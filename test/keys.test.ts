@@ -9,6 +9,8 @@ import nacl from 'tweetnacl';
 import { KeyRing } from '../src/keys/keyring.js';
 import { seal, openSealed } from '../src/crypto/sealed-box.js';
 import { runCli } from './support/service.js';
+import { PoolSigner, WorkerSigner } from '../src/keys/receipt-signer.js';
+import { verifyReceipt } from '../src/keys/receipts.js';
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-keys-'));
@@ -57,4 +59,30 @@ test('`relaystore rotate-key --data-dir` rotates on disk', async (t) => {
   t.not(after.current.keyId, before.current.keyId);
   t.true(stdout.includes(after.current.keyId));
   t.is(after.all().length, 2);
+});
+
+test('receipts signed in the worker thread and on the pool verify with the published key, in order', async (t) => {
+  const ring = await KeyRing.loadOrCreate(await tempDir(t));
+  const publicKey = Buffer.from(ring.receiptPublicKey).toString('hex');
+  const worker = new WorkerSigner(ring.receiptPrivateKey);
+  t.teardown(() => worker.close());
+  const pool = new PoolSigner(ring.receiptPrivateKey);
+  const asks = Array.from({ length: 50 }, (_, i) => ({ id: i.toString(16).padStart(32, '0'), locktime: 800_000 + i, sha: createHash('sha256').update(String(i)).digest('hex') }));
+  for (const signer of [worker, pool]) {
+    const signatures = await Promise.all(asks.map((a) => signer.sign(a.id, a.locktime, a.sha)));
+    asks.forEach((a, i) => t.true(verifyReceipt(publicKey, signatures[i]!, a.id, a.locktime, a.sha), `receipt ${i}`));
+    t.false(verifyReceipt(publicKey, signatures[0]!, asks[1]!.id, asks[0]!.locktime, asks[0]!.sha));
+  }
+});
+
+test('a receipt signer whose worker died is replaced on the next signature', async (t) => {
+  const ring = await KeyRing.loadOrCreate(await tempDir(t));
+  const signer = new WorkerSigner(ring.receiptPrivateKey);
+  t.teardown(() => signer.close());
+  const sha = '00'.repeat(32);
+  t.truthy(await signer.sign('11'.repeat(16), 1, sha));
+  await (signer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await new Promise((r) => setTimeout(r, 50));
+  const signature = await signer.sign('11'.repeat(16), 1, sha);
+  t.true(verifyReceipt(Buffer.from(ring.receiptPublicKey).toString('hex'), signature, '11'.repeat(16), 1, sha));
 });

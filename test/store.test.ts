@@ -23,6 +23,7 @@ const DUE_QUERIES = [
   'SELECT * FROM records WHERE state = 1 AND wake <= 850000 ORDER BY wake LIMIT 256',
   'SELECT * FROM records WHERE state = 1 AND wake >= 500000000 AND wake < 1718000000 ORDER BY wake LIMIT 256',
   'SELECT * FROM records WHERE state = 3 AND wake <= 1718000000 ORDER BY wake LIMIT 256',
+  'SELECT json_group_array(json_array(hex(id), wake)) FROM (SELECT id, wake FROM records WHERE state = 2 AND wake <= 1718000000 ORDER BY wake LIMIT 256)',
   'DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE state = 5 AND wake <= 1718000000 LIMIT 1000)',
 ];
 

@@ -72,6 +72,9 @@ export interface StoredRecord {
   readonly holdHeight: number | null;
 }
 
+/** What the scheduler's due-queries return: the record without its blob, fetched only to open it. */
+export type DueRecord = Omit<StoredRecord, 'sealed' | 'tokenHash'>;
+
 export interface RecordView {
   id: string;
   status: Status;

@@ -6,6 +6,7 @@ import { State, statusOf, viewOf, type StoredRecord } from '../domain/record.js'
 import { SEAL_OVERHEAD } from '../crypto/sealed-box.js';
 import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
 import type { KeyRing } from '../keys/keyring.js';
+import { PoolSigner, type ReceiptSigner } from '../keys/receipt-signer.js';
 import type { Store } from '../store/store.js';
 import { fromHex } from '../util/hex.js';
 import { nowSeconds, type Clock } from '../util/clock.js';
@@ -29,6 +30,8 @@ export interface IntakeDeps {
   readonly limits: IntakeLimits;
   /** How long a finished record stays answerable before it is purged. */
   readonly retentionSeconds: number;
+  /** Computes receipt signatures; by default on libuv's thread pool. */
+  readonly signer?: ReceiptSigner;
 }
 
 /** Purge moments are rounded up to whole days so that they do not record when something happened. */
@@ -40,7 +43,11 @@ const ID_RE = /^[0-9a-f]{32}$/;
 const TOKEN_RE = /^[0-9a-fA-F]{64}$/;
 
 export class Intake {
-  constructor(private readonly deps: IntakeDeps) {}
+  private readonly signer: ReceiptSigner;
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.signer = deps.signer ?? new PoolSigner(deps.keys.receiptPrivateKey);
+  }
 
   async submit(body: unknown): Promise<SubmitOutcome> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -76,16 +83,11 @@ export class Intake {
     const id = digest.subarray(0, 16);
     const idHex = id.toString('hex');
     const token = deriveToken(keys.tokenSecret, id);
-    // Signed before the commit, so the signature is computed while earlier batches are fsynced.
-    const receipt = signReceipt(keys.receiptPrivateKey, idHex, locktime, sealedSha256);
-    const outcome = await this.deps.store.submit({
-      id,
-      keyId: Buffer.from(key.keyId, 'hex'),
-      locktime,
-      window,
-      sealed: sealedBytes,
-      tokenHash: tokenHash(token),
-    });
+    // Signed on the thread pool while the batch is committed: the answer waits for the slower of the two.
+    const [receipt, outcome] = await Promise.all([
+      this.signer.sign(idHex, locktime, sealedSha256),
+      this.deps.store.submit({ id, keyId: Buffer.from(key.keyId, 'hex'), locktime, window, sealed: sealedBytes, tokenHash: tokenHash(token) }),
+    ]);
     if (outcome.kind === 'full') return refuse('store_full', 'the store holds as many pending transactions as it may; try later');
     const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? receipt : null);
     return outcome.kind === 'inserted' ? { kind: 'accepted', body: answer } : { kind: 'already_known', body: answer };

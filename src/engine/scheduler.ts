@@ -3,7 +3,7 @@
 // confirmed. Every step is a stored state first, so a restart resumes wherever it stopped.
 import { randomInt } from 'node:crypto';
 import { isMature, type Tip } from '../domain/locktime.js';
-import { State, type StoredRecord } from '../domain/record.js';
+import { State, type DueRecord } from '../domain/record.js';
 import type { Store, Transition } from '../store/store.js';
 import type { Opener } from './opener.js';
 import type { Broadcaster, BroadcastOutcome } from './broadcaster.js';
@@ -143,7 +143,7 @@ export class Scheduler {
     return stats;
   }
 
-  private fresh(records: StoredRecord[]): StoredRecord[] {
+  private fresh(records: DueRecord[]): DueRecord[] {
     return records.filter((r) => !this.inflight.has(r.id));
   }
 
@@ -159,7 +159,7 @@ export class Scheduler {
     const matured = await store.dueMature(tip, limit);
     stats.more ||= matured.length === limit;
     const toWindow: Transition[] = [];
-    const toOpen: StoredRecord[] = [];
+    const toOpen: DueRecord[] = [];
     for (const r of this.fresh(matured)) {
       if (!isMature(r.locktime, tip)) continue;
       if (r.window > 0) toWindow.push({ id: r.id, from: [State.Pending], to: State.Windowed, wake: now + this.random(r.window + 1) });
@@ -221,11 +221,14 @@ export class Scheduler {
     return stats;
   }
 
-  private async open(records: StoredRecord[], now: number): Promise<{ opened: number; invalid: number }> {
-    const openable = records.filter((r) => r.sealed !== null);
-    for (const r of openable) this.inflight.add(r.id);
+  private async open(records: DueRecord[], now: number): Promise<{ opened: number; invalid: number }> {
+    for (const r of records) this.inflight.add(r.id);
+    let openable: DueRecord[] = records;
     try {
-      const results = await this.o.opener.open(openable.map((r) => ({ id: r.id, keyId: r.keyId, locktime: r.locktime, sealed: r.sealed! })));
+      const blobs = await this.o.store.sealedBlobs(records.map((r) => r.id));
+      openable = records.filter((r) => blobs.has(r.id));
+      for (const r of records) if (!blobs.has(r.id)) this.inflight.delete(r.id);
+      const results = await this.o.opener.open(openable.map((r) => ({ id: r.id, keyId: r.keyId, locktime: r.locktime, sealed: blobs.get(r.id)! })));
       const transitions: Transition[] = [];
       const openedNow: Array<{ id: string; opened: Opened }> = [];
       results.forEach((result, i) => {
@@ -310,7 +313,7 @@ export class Scheduler {
     await this.o.store.transition([t]).catch((err) => this.o.log.log('error', 'store_failed', { error: describeError(err) }));
   }
 
-  private afterBroadcast(r: StoredRecord, outcome: BroadcastOutcome, now: number): Transition {
+  private afterBroadcast(r: DueRecord, outcome: BroadcastOutcome, now: number): Transition {
     const from = [State.Broadcasting];
     switch (outcome.kind) {
       case 'accepted':
@@ -330,7 +333,7 @@ export class Scheduler {
     return Math.max(1, Math.round(ceiling / 2 + this.random(Math.floor(ceiling / 2) + 1)));
   }
 
-  private async track(r: StoredRecord): Promise<void> {
+  private async track(r: DueRecord): Promise<void> {
     if (!r.txid) return;
     this.inflight.add(r.id);
     this.tracking++;
@@ -357,7 +360,7 @@ export class Scheduler {
     }
   }
 
-  private afterCheck(r: StoredRecord, answer: TxStatusAnswer, now: number): Transition {
+  private afterCheck(r: DueRecord, answer: TxStatusAnswer, now: number): Transition {
     const from = [State.Broadcast];
     const later = now + this.o.checkIntervalSeconds;
     switch (answer.kind) {

@@ -9,6 +9,15 @@ export function signReceipt(privateKey: KeyObject, id: string, locktime: number,
   return sign(null, Buffer.from(receiptMessage(id, locktime, sealedSha256Hex), 'utf8'), privateKey).toString('hex');
 }
 
+/** The same signature, computed on libuv's thread pool so that ingest does not sign on the event loop. */
+export function signReceiptOffThread(privateKey: KeyObject, id: string, locktime: number, sealedSha256Hex: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    sign(null, Buffer.from(receiptMessage(id, locktime, sealedSha256Hex), 'utf8'), privateKey, (err, signature) =>
+      err ? reject(err) : resolve(signature.toString('hex')),
+    ),
+  );
+}
+
 export function verifyReceipt(publicKeyHex: string, receiptHex: string, id: string, locktime: number, sealedSha256Hex: string): boolean {
   const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKeyHex, 'hex').toString('base64url') }, format: 'jwk' });
   return verify(null, Buffer.from(receiptMessage(id, locktime, sealedSha256Hex), 'utf8'), key, Buffer.from(receiptHex, 'hex'));

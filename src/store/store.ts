@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Sqlite, type Param } from './sqlite.js';
 import { migrate } from './migrations.js';
-import { State, TERMINAL_STATES, type StoredRecord } from '../domain/record.js';
+import { State, TERMINAL_STATES, type StoredRecord, type DueRecord } from '../domain/record.js';
 import { LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
 import { ensurePrivateDir } from '../keys/keyring.js';
 
@@ -63,6 +63,8 @@ interface Row {
 }
 
 const COLUMNS = 'id, key_id, locktime, window, state, wake, sealed, token_hash, txid, attempts, broadcast_at, confirmations, error_code, hold_height';
+/** Everything but the blob and token hash: a tick that finds 1,000 due records reads no 560-byte blobs. */
+const DUE_COLUMNS = 'id, key_id, locktime, window, state, wake, txid, attempts, broadcast_at, confirmations, error_code, hold_height';
 const INSERT_COLUMNS = '(id, key_id, locktime, window, state, wake, sealed, token_hash)';
 const PENDING_STATES: readonly State[] = [State.Pending, State.Windowed];
 
@@ -84,6 +86,8 @@ function toRecord(row: Row): StoredRecord {
     holdHeight: row.hold_height,
   };
 }
+
+type DueTuple = [string, string, number, number, number, number, string, number, number | null, number | null, string | null, number | null];
 
 interface Queued {
   readonly record: NewRecord;
@@ -141,9 +145,14 @@ export class Store {
       this.queue.push({ record, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        void this.serial(() => this.flush());
+        void this.serial(() => this.collectThenFlush());
       }
     });
+  }
+
+  /** Lets the event loop read the requests already waiting on their sockets first: bigger batches, fewer fsyncs. */
+  private collectThenFlush(): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
   }
 
   private async flush(): Promise<void> {
@@ -151,7 +160,7 @@ export class Store {
     const batch = this.queue.splice(0, this.maxBatch);
     if (this.queue.length > 0) {
       this.flushScheduled = true;
-      void this.serial(() => this.flush());
+      void this.serial(() => this.collectThenFlush());
     }
     if (batch.length === 0) return;
     try {
@@ -224,30 +233,61 @@ export class Store {
   }
 
   /** Pending records whose locktime is mature at `tip` (SPEC §4), as two index range scans. */
-  async dueMature(tip: Tip | null, limit: number): Promise<StoredRecord[]> {
+  async dueMature(tip: Tip | null, limit: number): Promise<DueRecord[]> {
     const height = tip?.height ?? 0;
-    const rows = await this.reader.all<Row>(
-      `SELECT ${COLUMNS} FROM records WHERE state = ? AND wake <= ? ORDER BY wake LIMIT ?`,
-      [State.Pending, Math.min(height, LOCKTIME_THRESHOLD - 1), limit],
-    );
-    if (tip !== null && rows.length < limit && tip.medianTime > LOCKTIME_THRESHOLD) {
-      rows.push(
-        ...(await this.reader.all<Row>(
-          `SELECT ${COLUMNS} FROM records WHERE state = ? AND wake >= ? AND wake < ? ORDER BY wake LIMIT ?`,
-          [State.Pending, LOCKTIME_THRESHOLD, tip.medianTime, limit - rows.length],
-        )),
-      );
+    const records = await this.due('state = ? AND wake <= ?', [State.Pending, Math.min(height, LOCKTIME_THRESHOLD - 1)], limit);
+    if (tip !== null && records.length < limit && tip.medianTime > LOCKTIME_THRESHOLD) {
+      records.push(...(await this.due('state = ? AND wake >= ? AND wake < ?', [State.Pending, LOCKTIME_THRESHOLD, tip.medianTime], limit - records.length)));
     }
-    return rows.map(toRecord);
+    return records;
   }
 
   /** Records in `state` whose wake time (seconds) has come. */
-  async dueByWake(state: State, now: number, limit: number): Promise<StoredRecord[]> {
-    const rows = await this.reader.all<Row>(
-      `SELECT ${COLUMNS} FROM records WHERE state = ? AND wake <= ? ORDER BY wake LIMIT ?`,
-      [state, now, limit],
+  async dueByWake(state: State, now: number, limit: number): Promise<DueRecord[]> {
+    return this.due('state = ? AND wake <= ?', [state, now], limit);
+  }
+
+  /**
+   * The earliest `limit` records matching `where` (always a range on the (state, wake) index).
+   * SQLite hands them over as one JSON array: the sqlite3 binding costs ~8 µs per row object,
+   * which would make a tick that finds 1,000 records slower than everything else it does.
+   */
+  private async due(where: string, params: Param[], limit: number): Promise<DueRecord[]> {
+    const row = await this.reader.get<{ j: string }>(
+      `SELECT json_group_array(json_array(lower(hex(id)), lower(hex(key_id)), locktime, window, state, wake, lower(hex(txid)),
+         attempts, broadcast_at, confirmations, error_code, hold_height)) AS j
+       FROM (SELECT ${DUE_COLUMNS} FROM records WHERE ${where} ORDER BY wake LIMIT ?)`,
+      [...params, limit],
     );
-    return rows.map(toRecord);
+    const rows = JSON.parse(row?.j ?? '[]') as DueTuple[];
+    return rows.map(([id, keyId, locktime, window, state, wake, txid, attempts, broadcastAt, confirmations, errorCode, holdHeight]) => ({
+      id,
+      keyId,
+      locktime,
+      window,
+      state: state as State,
+      wake,
+      txid: txid === '' ? null : txid,
+      attempts,
+      broadcastAt,
+      confirmations,
+      errorCode,
+      holdHeight,
+    }));
+  }
+
+  /** The sealed blobs of `ids` that still have one (a wiped or purged record has none). */
+  async sealedBlobs(ids: readonly string[]): Promise<Map<string, Buffer>> {
+    const blobs = new Map<string, Buffer>();
+    for (let k = 0; k < ids.length; k += 500) {
+      const chunk = ids.slice(k, k + 500);
+      const rows = await this.reader.all<{ id: Buffer; sealed: Buffer }>(
+        `SELECT id, sealed FROM records WHERE id IN (${chunk.map(() => '?').join(',')}) AND sealed IS NOT NULL`,
+        chunk.map((id) => Buffer.from(id, 'hex')),
+      );
+      for (const row of rows) blobs.set(row.id.toString('hex'), row.sealed);
+    }
+    return blobs;
   }
 
   /** Records that were mid-flight when the process stopped: they resume from the sealed blob. */
