@@ -4,13 +4,16 @@ import { serve } from './serve.js';
 import { startManagedTor } from './tor/start.js';
 import { KeyRing } from './keys/keyring.js';
 import { describeError, jsonLogger } from './util/log.js';
+import { CLIENT_USAGE, runClientCommand } from './cli/client-commands.js';
 
 const USAGE = `usage: relaystore <command> [options]
 
 commands:
   serve        run the service (see "relaystore serve --help")
   rotate-key   --data-dir DIR: make a new sealing key current (older keys keep opening)
-`;
+  info, submit, status, cancel   the client side (below)
+
+${CLIENT_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,6 +22,11 @@ export async function main(argv: string[]): Promise<number> {
       return runServe(rest);
     case 'rotate-key':
       return rotateKey(rest);
+    case 'info':
+    case 'submit':
+    case 'status':
+    case 'cancel':
+      return runClientCommand(command, rest);
     case undefined:
     case 'help':
     case '--help':

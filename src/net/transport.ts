@@ -15,8 +15,11 @@ export interface SocksCredentials {
 }
 
 export interface RequestOptions {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly body?: string;
+  /** Default `text/plain`, as Esplora's POST /tx expects; the client library sends JSON. */
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
   readonly credentials: SocksCredentials;
   readonly timeoutMs: number;
   readonly maxBytes: number;
@@ -74,9 +77,9 @@ function send(url: string, options: RequestOptions, agent: http.Agent | false): 
     };
     const target = new URL(url);
     const lib = target.protocol === 'https:' ? https : http;
-    const headers: Record<string, string> = { 'User-Agent': 'relaystore', Accept: '*/*', Connection: 'close' };
+    const headers: Record<string, string> = { 'User-Agent': 'relaystore', Accept: '*/*', Connection: 'close', ...options.headers };
     if (options.body !== undefined) {
-      headers['Content-Type'] = 'text/plain';
+      headers['Content-Type'] = options.contentType ?? 'text/plain';
       headers['Content-Length'] = String(Buffer.byteLength(options.body));
     }
     const req = lib.request(target, { method: options.method, agent, headers }, (res) => {

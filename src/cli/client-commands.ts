@@ -1,0 +1,308 @@
+// `relaystore info | submit | status | cancel`: the client library on the command line, with
+// progress on stderr, human or --json output on stdout, and exit codes a script can act on.
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { RelayStoreClient, FINAL_STATUSES, isLoopbackUrl, type RecordStatus } from '../client/client.js';
+import { RelayStoreError } from '../client/errors/relaystore-error.js';
+import { UnreachableError } from '../client/errors/unreachable-error.js';
+import { ServerError } from '../client/errors/server-error.js';
+import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
+import { appendReceipt, defaultReceiptsFile, findReceipt } from './receipts-file.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3, refused: 4, untrusted: 5 } as const;
+
+export const CLIENT_USAGE = `client commands (they seal on this machine and talk to the server through Tor):
+  relaystore info   --server URL
+  relaystore submit [TX_HEX | @FILE | -] --server URL [--window SECONDS] [--expect-key KEY] [--receipts FILE]
+  relaystore status ID --server URL [--watch [--interval SECONDS]]
+  relaystore cancel ID [TOKEN] --server URL [--receipts FILE]
+
+common options:
+  --server URL       the RelayStore, e.g. http://<onion>.onion            [env RELAYSTORE_SERVER]
+  --socks URL        Tor's SOCKS port (default socks5h://127.0.0.1:9050;  [env RELAYSTORE_SOCKS]
+                     a server on 127.0.0.1 is reached directly unless --socks is given)
+  --timeout SECONDS  per request (default 120: onion circuits take time)
+  --json             machine-readable output on stdout
+  --quiet            no progress on stderr
+
+submit reads the transaction from its argument, from @FILE (hex or raw bytes), or from stdin
+(no argument or "-"), and appends id, txid, token and receipt to the receipts file
+(default ~/.relaystore/receipts.jsonl, mode 0600) before printing them: the token is the only
+way to cancel. cancel without TOKEN takes it from the receipts file.
+
+exit codes: 0 done, 1 unexpected failure, 2 usage error or bad transaction, 3 server unreachable,
+4 refused by the server (its error code is printed), 5 the server's answer failed verification.
+`;
+
+class UsageError extends Error {}
+
+interface Common {
+  client: RelayStoreClient;
+  json: boolean;
+  quiet: boolean;
+  server: string;
+  socks: string | null;
+}
+
+const COMMON_OPTIONS = {
+  server: { type: 'string' },
+  socks: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function runClientCommand(command: 'info' | 'submit' | 'status' | 'cancel', argv: string[], io: ClientIo = processIo()): Promise<number> {
+  try {
+    switch (command) {
+      case 'info':
+        return await info(argv, io);
+      case 'submit':
+        return await submit(argv, io);
+      case 'status':
+        return await status(argv, io);
+      case 'cancel':
+        return await cancel(argv, io);
+    }
+  } catch (err) {
+    return report(command, err, io);
+  }
+}
+
+export interface ClientIo {
+  out(text: string): void;
+  err(text: string): void;
+  readStdin(): Promise<Buffer>;
+  env: NodeJS.ProcessEnv;
+  stderrIsTty: boolean;
+}
+
+function processIo(): ClientIo {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+    env: process.env,
+    stderrIsTty: Boolean(process.stderr.isTTY),
+  };
+}
+
+function report(command: string, err: unknown, io: ClientIo): number {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof UsageError || err instanceof TypeError) {
+    io.err(`relaystore ${command}: ${message}\n(see "relaystore ${command} --help")\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof BadTransactionError) {
+    io.err(`relaystore ${command}: ${message}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof UnreachableError) {
+    io.err(`relaystore ${command}: ${message}\nIs Tor running, and is the address right? A fresh onion address can take a minute to be reachable.\n`);
+    return EXIT.unreachable;
+  }
+  if (err instanceof ServerError) {
+    io.err(`relaystore ${command}: ${message}\n`);
+    return EXIT.refused;
+  }
+  if (err instanceof RelayStoreError) {
+    io.err(`relaystore ${command}: ${message}\n`);
+    return EXIT.untrusted;
+  }
+  io.err(`relaystore ${command}: unexpected failure: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
+  return EXIT.failure;
+}
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(argv: string[], extra: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...extra }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function common(values: Record<string, string | boolean | undefined>, io: ClientIo): Common {
+  const server = (values.server as string | undefined) ?? io.env.RELAYSTORE_SERVER;
+  if (!server) throw new UsageError('--server URL is required (or RELAYSTORE_SERVER)');
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new UsageError(`--server is not a URL: ${server}`);
+  }
+  const given = (values.socks as string | undefined) ?? io.env.RELAYSTORE_SOCKS;
+  // A server on this machine needs no Tor; anything else only ever through it.
+  const socks = given ?? (isLoopbackUrl(url) ? null : 'socks5h://127.0.0.1:9050');
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const s = Number(values.timeout);
+    if (!Number.isFinite(s) || s <= 0) throw new UsageError('--timeout must be a positive number of seconds');
+    timeoutMs = s * 1000;
+  }
+  let client: RelayStoreClient;
+  try {
+    client = new RelayStoreClient({ server, socks, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(values['expect-key'] !== undefined ? { expectKey: String(values['expect-key']).toLowerCase() } : {}) });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { client, json: values.json === true, quiet: values.quiet === true, server, socks };
+}
+
+/** Progress on stderr while Tor builds circuits: it can take many seconds, and silence looks like a hang. */
+async function withProgress<T>(c: Common, io: ClientIo, what: string, work: Promise<T>): Promise<T> {
+  if (c.quiet) return work;
+  const route = c.socks === null ? 'directly (loopback)' : `through Tor (${c.socks})`;
+  io.err(`${what}: connecting to ${c.client.server.host} ${route}…\n`);
+  const started = Date.now();
+  const timer = setInterval(() => io.err(`${what}: still waiting (${Math.round((Date.now() - started) / 1000)} s)…\n`), 5000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function help(values: { help?: boolean | string | undefined }, io: ClientIo): boolean {
+  if (values.help) io.out(CLIENT_USAGE);
+  return Boolean(values.help);
+}
+
+async function info(argv: string[], io: ClientIo): Promise<number> {
+  const { values, positionals } = parse(argv, {});
+  if (help(values, io)) return EXIT.ok;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const c = common(values, io);
+  const i = await withProgress(c, io, 'info', c.client.info());
+  if (c.json) {
+    io.out(JSON.stringify(i) + '\n');
+  } else {
+    io.out(
+      [
+        `${i.name} ${i.version} on ${i.network}`,
+        `  tip           ${i.tip ? `${i.tip.height} ${i.tip.hash} (median time ${new Date(i.tip.medianTime * 1000).toISOString()})` : 'not known yet'}`,
+        `  onion         ${i.onion ?? '(none configured)'}`,
+        `  sealing key   ${i.sealing.publicKey} (keyId ${i.sealing.keyId})`,
+        `  receipt key   ${i.receipts.publicKey}`,
+        `  limits        sealed ≤ ${i.limits.maxSealedBytes} bytes, window ≤ ${i.limits.maxWindowSeconds} s`,
+      ].join('\n') + '\n',
+    );
+  }
+  return EXIT.ok;
+}
+
+async function readTransaction(arg: string | undefined, io: ClientIo): Promise<string | Uint8Array> {
+  if (arg === undefined || arg === '-') {
+    const bytes = await io.readStdin();
+    return hexOrBytes(bytes);
+  }
+  if (arg.startsWith('@')) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(arg.slice(1));
+    } catch (err) {
+      throw new UsageError(`cannot read ${arg.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return hexOrBytes(bytes);
+  }
+  return arg;
+}
+
+/** Files and pipes may hold hex text (as wallets export it) or the raw serialization. */
+function hexOrBytes(bytes: Buffer): string | Uint8Array {
+  const text = bytes.toString('latin1').trim();
+  return /^[0-9a-fA-F]*$/.test(text) ? text : bytes;
+}
+
+async function submit(argv: string[], io: ClientIo): Promise<number> {
+  const { values, positionals } = parse(argv, { window: { type: 'string' }, 'expect-key': { type: 'string' }, receipts: { type: 'string' } });
+  if (help(values, io)) return EXIT.ok;
+  if (positionals.length > 1) throw new UsageError('submit takes one transaction');
+  const c = common(values, io);
+  let window: number | undefined;
+  if (values.window !== undefined) {
+    window = Number(values.window);
+    if (!Number.isInteger(window) || window < 0) throw new UsageError('--window must be a whole number of seconds ≥ 0');
+  }
+  const receiptsFile = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const tx = await readTransaction(positionals[0], io);
+  const s = await withProgress(c, io, 'submit', c.client.submit(tx, window !== undefined ? { window } : {}));
+  let saveError: unknown = null;
+  try {
+    await appendReceipt(receiptsFile, c.server, s);
+  } catch (err) {
+    saveError = err;
+  }
+  if (c.json) {
+    io.out(JSON.stringify({ ...s, receiptsFile: saveError ? null : receiptsFile }) + '\n');
+  } else {
+    io.out(
+      [
+        s.alreadyKnown ? 'already stored (this exact sealed blob was accepted before):' : 'accepted and stored on the server:',
+        `  id          ${s.id}`,
+        `  txid        ${s.txid}`,
+        `  locktime    ${s.locktime} (${s.locktimeType})`,
+        `  token       ${s.token}`,
+        `  receipt     ${s.receipt} (verified)`,
+        saveError ? '' : `saved to ${receiptsFile}; the token is the only way to cancel, keep it secret.`,
+      ]
+        .filter(Boolean)
+        .join('\n') + '\n',
+    );
+  }
+  if (saveError) {
+    io.err(`relaystore submit: the server accepted the transaction, but the receipts file ${receiptsFile} could not be written (${(saveError as Error).message}); copy the token above now.\n`);
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}
+
+function describeStatus(r: RecordStatus): string {
+  const parts = [`${r.id}  ${r.status}`, `locktime ${r.locktime} (${r.locktimeType})`];
+  if (r.txid) parts.push(`txid ${r.txid}`);
+  if (r.confirmations !== undefined) parts.push(`${r.confirmations} confirmation(s)`);
+  if (r.error) parts.push(`${r.error.code}: ${r.error.message}`);
+  return parts.join('  ') + '\n';
+}
+
+async function status(argv: string[], io: ClientIo): Promise<number> {
+  const { values, positionals } = parse(argv, { watch: { type: 'boolean' }, interval: { type: 'string' } });
+  if (help(values, io)) return EXIT.ok;
+  const [id, ...rest] = positionals;
+  if (!id || rest.length > 0) throw new UsageError('status takes one id');
+  const c = common(values, io);
+  const intervalS = values.interval === undefined ? 10 : Number(values.interval);
+  if (!Number.isFinite(intervalS) || intervalS <= 0) throw new UsageError('--interval must be a positive number of seconds');
+  let last = '';
+  for (let first = true; ; first = false) {
+    const r = first ? await withProgress(c, io, 'status', c.client.status(id)) : await c.client.status(id);
+    const key = `${r.status}/${r.confirmations ?? ''}`;
+    if (key !== last) {
+      io.out(c.json ? JSON.stringify(r) + '\n' : describeStatus(r));
+      last = key;
+    }
+    if (!values.watch || FINAL_STATUSES.has(r.status)) return EXIT.ok;
+    await new Promise((resolve) => setTimeout(resolve, intervalS * 1000));
+  }
+}
+
+async function cancel(argv: string[], io: ClientIo): Promise<number> {
+  const { values, positionals } = parse(argv, { receipts: { type: 'string' } });
+  if (help(values, io)) return EXIT.ok;
+  const [id, tokenArg, ...rest] = positionals;
+  if (!id || rest.length > 0) throw new UsageError('cancel takes an id and optionally its token');
+  const c = common(values, io);
+  let token = tokenArg;
+  if (token === undefined) {
+    const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+    token = (await findReceipt(file, id))?.token;
+    if (token === undefined) throw new UsageError(`no token given and none for ${id} in ${file}`);
+  }
+  const r = await withProgress(c, io, 'cancel', c.client.cancel(id, token));
+  io.out(c.json ? JSON.stringify(r) + '\n' : `${r.id}  cancelled: the sealed transaction was wiped on the server and will never be broadcast\n`);
+  return EXIT.ok;
+}

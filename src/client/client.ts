@@ -1,0 +1,203 @@
+// RelayStoreClient: the wallet side of SPEC §3. Seals on the client, reaches the server through
+// Tor (socks5h, fresh SOCKS credentials per request), and trusts nothing it cannot verify.
+import { SocksTransport, DirectTransport, freshCredentials, type Transport } from '../net/transport.js';
+import { verifyReceipt } from '../keys/receipts.js';
+import { keyIdOf } from '../keys/keyring.js';
+import type { LocktimeType, Tip } from '../domain/locktime.js';
+import { parseTransaction, sealTransaction } from './envelope.js';
+import { BadResponseError } from './errors/bad-response-error.js';
+import { BadReceiptError } from './errors/bad-receipt-error.js';
+import { BadTransactionError } from './errors/bad-transaction-error.js';
+import { KeyMismatchError } from './errors/key-mismatch-error.js';
+import { ServerError } from './errors/server-error.js';
+import { UnreachableError } from './errors/unreachable-error.js';
+
+export interface RelayStoreClientOptions {
+  /** The server's base URL, e.g. `http://<56 base32>.onion`. */
+  readonly server: string;
+  /** Tor's SOCKS port as `socks5h://host:port`. `null` (direct) is allowed only for a loopback server. */
+  readonly socks: string | null;
+  /** Pin the server's sealing key: its 64-hex public key or 16-hex keyId. */
+  readonly expectKey?: string;
+  /** Per request; Tor circuits to an onion can take tens of seconds (default 120 s). */
+  readonly timeoutMs?: number;
+  /** How many times a submission is re-sent (the same sealed blob, so the server answers 200) when the network fails. Default 2. */
+  readonly retries?: number;
+}
+
+export interface ServerInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly network: string;
+  readonly sealing: { readonly scheme: string; readonly publicKey: string; readonly keyId: string };
+  readonly receipts: { readonly scheme: string; readonly publicKey: string };
+  readonly tip: Tip | null;
+  readonly limits: { readonly maxSealedBytes: number; readonly maxWindowSeconds: number };
+  readonly onion: string | null;
+}
+
+export interface Submission {
+  readonly id: string;
+  readonly token: string;
+  /** Computed locally: the server does not learn it before maturity. */
+  readonly txid: string;
+  readonly locktime: number;
+  readonly locktimeType: LocktimeType;
+  /** Ed25519 signature by `receiptKey`, verified before this was returned. */
+  readonly receipt: string;
+  readonly receiptKey: string;
+  /** Hex SHA-256 of the sealed blob, which the receipt signs: keep it to show the receipt to anyone later. */
+  readonly sealedSha256: string;
+  /** True when the server already had this exact blob (a retry that had reached it). */
+  readonly alreadyKnown: boolean;
+}
+
+export interface RecordStatus {
+  readonly id: string;
+  readonly status: 'pending' | 'broadcasting' | 'broadcast' | 'confirmed' | 'cancelled' | 'invalid' | 'rejected';
+  readonly locktime: number;
+  readonly locktimeType: LocktimeType;
+  readonly txid?: string;
+  readonly broadcastAt?: number;
+  readonly confirmations?: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export const FINAL_STATUSES: ReadonlySet<RecordStatus['status']> = new Set(['confirmed', 'cancelled', 'invalid', 'rejected']);
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const MAX_ANSWER_BYTES = 1 << 20;
+
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export class RelayStoreClient {
+  readonly server: URL;
+  private readonly transport: Transport;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+
+  constructor(private readonly options: RelayStoreClientOptions) {
+    this.server = new URL(options.server);
+    if (this.server.protocol !== 'http:' && this.server.protocol !== 'https:') throw new TypeError(`the server URL must be http:// or https:// (got ${options.server})`);
+    if (options.socks === null) {
+      // Never fall back to a direct connection silently: only a server on this machine may be reached without Tor.
+      if (!isLoopbackUrl(this.server)) throw new TypeError(`${this.server.host} can only be reached through Tor: give a socks5h:// URL`);
+      this.transport = new DirectTransport();
+    } else {
+      this.transport = new SocksTransport(options.socks);
+    }
+    if (options.expectKey !== undefined && !/^([0-9a-f]{16}|[0-9a-f]{64})$/.test(options.expectKey)) {
+      throw new TypeError('expectKey must be the sealing public key (64 hex) or its keyId (16 hex)');
+    }
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.retries = options.retries ?? 2;
+  }
+
+  get viaTor(): boolean {
+    return this.transport.viaTor;
+  }
+
+  async info(): Promise<ServerInfo> {
+    const { json } = await this.call('GET', '/v1/info');
+    const info = json as ServerInfo;
+    if (
+      typeof info !== 'object' || info === null || typeof info.network !== 'string' ||
+      !HEX64.test(info.sealing?.publicKey ?? '') || !HEX64.test(info.receipts?.publicKey ?? '') ||
+      typeof info.limits?.maxSealedBytes !== 'number'
+    ) {
+      throw new BadResponseError('the server did not answer /v1/info as SPEC §3 describes');
+    }
+    if (keyIdOf(Buffer.from(info.sealing.publicKey, 'hex')) !== info.sealing.keyId) throw new BadResponseError('the keyId in /v1/info does not belong to its public key');
+    return info;
+  }
+
+  /** Parses, pads and seals `tx` locally, submits it, and verifies the receipt. */
+  async submit(tx: string | Uint8Array, options: { window?: number } = {}): Promise<Submission> {
+    const parsed = parseTransaction(tx);
+    const info = await this.info();
+    const expect = this.options.expectKey;
+    if (expect !== undefined && expect !== info.sealing.publicKey && expect !== info.sealing.keyId) {
+      throw new KeyMismatchError(expect, info.sealing.publicKey);
+    }
+    const sealed = sealTransaction(Buffer.from(info.sealing.publicKey, 'hex'), parsed);
+    if (sealed.sealed.length > info.limits.maxSealedBytes) {
+      throw new BadTransactionError(`the sealed transaction (${sealed.sealed.length} bytes) is larger than this server takes (${info.limits.maxSealedBytes})`);
+    }
+    const body = JSON.stringify({
+      locktime: parsed.locktime,
+      sealed: Buffer.from(sealed.sealed).toString('hex'),
+      keyId: info.sealing.keyId,
+      ...(options.window !== undefined ? { window: options.window } : {}),
+    });
+    let answer: { status: number; json: unknown } | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        answer = await this.call('POST', '/v1/transactions', body);
+        break;
+      } catch (err) {
+        // The same blob again is a safe retry: the server answers 200 with the same id and token.
+        if (!(err instanceof UnreachableError) || attempt >= this.retries) throw err;
+      }
+    }
+    const a = answer.json as Record<string, unknown>;
+    if (a.id !== sealed.id) throw new BadResponseError(`the server answered id ${String(a.id)} for a blob whose id is ${sealed.id}`);
+    if (a.locktime !== parsed.locktime) throw new BadResponseError(`the server recorded locktime ${String(a.locktime)}, the transaction has ${parsed.locktime}`);
+    if (typeof a.token !== 'string' || !HEX64.test(a.token)) throw new BadResponseError('the answer has no cancel token');
+    if (typeof a.receipt !== 'string' || !/^[0-9a-f]{128}$/.test(a.receipt) || !verifyReceipt(info.receipts.publicKey, a.receipt, sealed.id, parsed.locktime, sealed.sealedSha256)) {
+      throw new BadReceiptError(sealed.id);
+    }
+    return {
+      id: sealed.id,
+      token: a.token,
+      txid: parsed.txid,
+      locktime: parsed.locktime,
+      locktimeType: parsed.locktimeType,
+      receipt: a.receipt,
+      receiptKey: info.receipts.publicKey,
+      sealedSha256: sealed.sealedSha256,
+      alreadyKnown: answer.status === 200,
+    };
+  }
+
+  async status(id: string): Promise<RecordStatus> {
+    const { json } = await this.call('GET', `/v1/transactions/${encodeURIComponent(id)}`);
+    const view = json as RecordStatus;
+    if (typeof view !== 'object' || view === null || view.id !== id || typeof view.status !== 'string') throw new BadResponseError(`the server did not answer the status of ${id}`);
+    return view;
+  }
+
+  async cancel(id: string, token: string): Promise<{ id: string; status: 'cancelled' }> {
+    const { json } = await this.call('DELETE', `/v1/transactions/${encodeURIComponent(id)}`, undefined, { Authorization: `Bearer ${token}` });
+    const a = json as { id?: unknown; status?: unknown };
+    if (a.id !== id || a.status !== 'cancelled') throw new BadResponseError(`the server did not confirm the cancellation of ${id}`);
+    return { id, status: 'cancelled' };
+  }
+
+  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+    const url = new URL(path, this.server).href;
+    const outcome = await this.transport.request(url, {
+      method,
+      credentials: freshCredentials(),
+      timeoutMs: this.timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+      headers: { Accept: 'application/json', ...headers },
+      ...(body !== undefined ? { body, contentType: 'application/json' } : {}),
+    });
+    if (outcome.kind === 'unreachable') throw new UnreachableError(this.server.host, outcome.reason);
+    let json: unknown;
+    try {
+      json = JSON.parse(outcome.body);
+    } catch (err) {
+      throw new BadResponseError(`${method} ${path} answered ${outcome.status} without JSON`, { cause: err });
+    }
+    if (outcome.status >= 400) {
+      const e = (json as { error?: { code?: unknown; message?: unknown } }).error;
+      throw new ServerError(outcome.status, typeof e?.code === 'string' ? e.code : 'unknown', typeof e?.message === 'string' ? e.message : '');
+    }
+    if (outcome.status !== 200 && outcome.status !== 201) throw new BadResponseError(`${method} ${path} answered ${outcome.status}`);
+    return { status: outcome.status, json };
+  }
+}

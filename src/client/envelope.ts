@@ -1,0 +1,49 @@
+// What a client does before anything leaves the machine: parse the transaction, take its
+// locktime and txid, pad (SPEC §2) and seal to the server's key.
+import { createHash } from 'node:crypto';
+import { Transaction } from 'bitcoinjs-lib';
+import { pad } from '../crypto/padding.js';
+import { seal } from '../crypto/sealed-box.js';
+import { locktimeType, type LocktimeType } from '../domain/locktime.js';
+import { BadTransactionError } from './errors/bad-transaction-error.js';
+
+export interface ParsedTransaction {
+  readonly bytes: Uint8Array;
+  readonly txid: string;
+  readonly locktime: number;
+  readonly locktimeType: LocktimeType;
+}
+
+export interface SealedTransaction extends ParsedTransaction {
+  readonly sealed: Uint8Array;
+  /** Hex SHA-256 of the sealed bytes: the id is its first 16 bytes, the receipt signs all of it. */
+  readonly sealedSha256: string;
+  readonly id: string;
+}
+
+/** Accepts raw bytes or hex (whitespace around it is ignored, as pasted from a wallet). */
+export function parseTransaction(tx: string | Uint8Array): ParsedTransaction {
+  let bytes: Uint8Array;
+  if (typeof tx === 'string') {
+    const hex = tx.trim();
+    if (hex.length === 0) throw new BadTransactionError('no transaction given');
+    if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) throw new BadTransactionError('the transaction is not hex');
+    bytes = Buffer.from(hex, 'hex');
+  } else {
+    bytes = tx;
+  }
+  let parsed: Transaction;
+  try {
+    parsed = Transaction.fromBuffer(Buffer.from(bytes));
+  } catch (err) {
+    throw new BadTransactionError(`not a Bitcoin transaction: ${(err as Error).message}`, { cause: err });
+  }
+  if (parsed.ins.length === 0 || parsed.outs.length === 0) throw new BadTransactionError('a transaction needs at least one input and one output');
+  return { bytes, txid: parsed.getId(), locktime: parsed.locktime, locktimeType: locktimeType(parsed.locktime) };
+}
+
+export function sealTransaction(publicKey: Uint8Array, tx: ParsedTransaction): SealedTransaction {
+  const sealed = seal(publicKey, pad(tx.bytes));
+  const sealedSha256 = createHash('sha256').update(sealed).digest('hex');
+  return { ...tx, sealed, sealedSha256, id: sealedSha256.slice(0, 32) };
+}

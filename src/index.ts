@@ -1,0 +1,13 @@
+// The package's main export: the client library for wallets (seal, pad, submit through Tor).
+export { RelayStoreClient, FINAL_STATUSES, type RelayStoreClientOptions, type ServerInfo, type Submission, type RecordStatus } from './client/client.js';
+export { parseTransaction, sealTransaction, type ParsedTransaction, type SealedTransaction } from './client/envelope.js';
+export { seal, openSealed, SEAL_OVERHEAD } from './crypto/sealed-box.js';
+export { pad, paddedLength } from './crypto/padding.js';
+export { verifyReceipt, receiptMessage } from './keys/receipts.js';
+export { RelayStoreError } from './client/errors/relaystore-error.js';
+export { UnreachableError } from './client/errors/unreachable-error.js';
+export { BadTransactionError } from './client/errors/bad-transaction-error.js';
+export { ServerError } from './client/errors/server-error.js';
+export { BadResponseError } from './client/errors/bad-response-error.js';
+export { BadReceiptError } from './client/errors/bad-receipt-error.js';
+export { KeyMismatchError } from './client/errors/key-mismatch-error.js';
