@@ -68,13 +68,16 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, 
   };
 }
 
-/** Runs the CLI to completion (for configuration errors and one-shot commands); `input` goes to its stdin. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string | Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI to completion (for configuration errors and one-shot commands); `input` goes to its stdin, `onStdout` sees the output so far. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string | Buffer, onStdout?: (text: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    proc.stdout!.on('data', (d) => (stdout += d));
+    proc.stdout!.on('data', (d) => {
+      stdout += d;
+      onStdout?.(stdout);
+    });
     proc.stderr!.on('data', (d) => (stderr += d));
     proc.on('exit', (code) => resolve({ code, stdout, stderr }));
     if (input !== undefined) proc.stdin!.end(input);
