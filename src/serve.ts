@@ -14,6 +14,7 @@ import { EsploraTracker } from './engine/tracker.js';
 import { Scheduler } from './engine/scheduler.js';
 import { Intake } from './engine/intake.js';
 import { createApp } from './http/app.js';
+import { loadPageAssets, pageRoutes } from './http/page.js';
 import { systemClock } from './util/clock.js';
 import { describeError, type Logger } from './util/log.js';
 
@@ -48,14 +49,17 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     limits: { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds, horizonYears: config.horizonYears },
     retentionSeconds: config.retentionDays * 86_400,
   });
+  const limits = { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds };
+  const currentTip = () => tip?.current() ?? null;
   const app = createApp({
     intake,
     keys,
     network: config.network,
-    tip: () => tip?.current() ?? null,
+    tip: currentTip,
     onion: () => onion,
-    limits: { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds },
+    limits,
     log,
+    extraRoutes: pageRoutes({ intake, keys, network: config.network, tip: currentTip, onion: () => onion, limits, assets: await loadPageAssets() }),
   });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 10_000;

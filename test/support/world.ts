@@ -8,6 +8,7 @@ import { KeyRing } from '../../src/keys/keyring.js';
 import { Store } from '../../src/store/store.js';
 import { Intake } from '../../src/engine/intake.js';
 import { createApp } from '../../src/http/app.js';
+import { loadPageAssets, pageRoutes } from '../../src/http/page.js';
 import type { Tip } from '../../src/domain/locktime.js';
 import { silentLogger } from '../../src/util/log.js';
 
@@ -17,11 +18,11 @@ export interface World {
   store: Store;
   tip: Tip | null;
   now: number;
-  request(opts: { method: string; url: string; payload?: string | object; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
+  request(opts: { method: string; url: string; payload?: string | object; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
-export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: number } = {}): Promise<World> {
+export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: number; page?: boolean } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-api-'));
   const keys = await KeyRing.loadOrCreate(join(dir, 'data'));
   const store = await Store.open(join(dir, 'data'), { maxPending: opts.maxPending ?? 1000 });
@@ -45,7 +46,7 @@ export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: nu
       } catch {
         json = res.payload;
       }
-      return { status: res.statusCode, json, headers: res.headers };
+      return { status: res.statusCode, json, text: res.payload, headers: res.headers };
     },
     close: async () => {
       await store.close();
@@ -60,6 +61,9 @@ export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: nu
     limits: { ...limits, horizonYears: 5 },
     retentionSeconds: 30 * 86_400,
   });
-  const app = createApp({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, log: silentLogger });
+  const extraRoutes = opts.page
+    ? pageRoutes({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, assets: await loadPageAssets() })
+    : undefined;
+  const app = createApp({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, log: silentLogger, ...(extraRoutes ? { extraRoutes } : {}) });
   return world;
 }
