@@ -7,9 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Intake } from '../engine/intake.js';
-import type { KeyRing } from '../keys/keyring.js';
-import type { Tip } from '../domain/locktime.js';
+import type { AppDeps } from './app.js';
 import type { RecordView } from '../domain/record.js';
 import type { SubmissionBody } from '../domain/outcomes.js';
 import { parseTransaction, sealTransaction } from '../client/envelope.js';
@@ -42,13 +40,7 @@ export async function loadPageAssets(): Promise<ReadonlyMap<string, PageAsset>> 
   return assets;
 }
 
-export interface PageDeps {
-  readonly intake: Intake;
-  readonly keys: KeyRing;
-  readonly network: string;
-  readonly tip: () => Tip | null;
-  readonly onion: () => string | null;
-  readonly limits: { readonly maxSealedBytes: number; readonly maxWindowSeconds: number };
+export interface PageDeps extends Pick<AppDeps, 'intake' | 'keys' | 'network' | 'tip' | 'onion' | 'limits'> {
   readonly assets: ReadonlyMap<string, PageAsset>;
 }
 
