@@ -133,6 +133,10 @@ server cannot read it before it matures.</p>
 
   return (router) => {
     router.get('/', (ctx) => html(ctx, 200, 'RelayStore', home()));
+    // Browsers ask for it on every page; an empty answer keeps their consoles (and logs) quiet.
+    router.get('/favicon.ico', (ctx) => {
+      ctx.status = 204;
+    });
 
     router.get(['/assets/:name', '/assets/noble/:name'], (ctx) => {
       const asset = deps.assets.get(ctx.path);
