@@ -1,6 +1,6 @@
 // End to end over real Tor (a private network on loopback): the test explorer is an onion service,
 // `relaystore serve --tor managed` joins the network, and a client reaches RelayStore only through
-// its .onion via a separate Tor client. Circuits are observed on RelayStore's own tor control port.
+// its .onion via a separate Tor client (with the client library). Circuits are observed on RelayStore's own tor control port.
 import test from 'ava';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,7 @@ import { makeTx } from './support/txs.js';
 import { startService, type Service } from './support/service.js';
 import { socksJsonRetry, socksJson } from './support/socks-http.js';
 import { TorControl, parseKeywords } from '../src/tor/control.js';
-import { seal } from '../src/crypto/sealed-box.js';
-import { pad } from '../src/crypto/padding.js';
+import { RelayStoreClient } from '../src/index.js';
 
 test.serial('over Tor: submit via the onion, broadcast at maturity to the explorer onion, one circuit per transaction', async (t) => {
   t.timeout(300_000);
@@ -77,15 +76,16 @@ test.serial('over Tor: submit via the onion, broadcast at maturity to the explor
     if (json.tip?.height === explorer.tip().height) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const publicKey = Buffer.from(info.json.sealing.publicKey, 'hex');
+  // The wallet uses the client library, through its own Tor, pinned to the key it saw.
+  const relay = new RelayStoreClient({ server: base, socks: client.socksUrl, expectKey: info.json.sealing.keyId });
   const height = explorer.tip().height;
   const txs = Array.from({ length: 4 }, () => makeTx({ locktime: height + 1 }));
   const ids: string[] = [];
   for (const tx of txs) {
-    const sealed = Buffer.from(seal(publicKey, pad(tx.bytes))).toString('hex');
-    const res = await socksJson(client.socksUrl, `${base}/v1/transactions`, { method: 'POST', body: { locktime: height + 1, sealed } });
-    t.is(res.status, 201);
-    ids.push(res.json.id);
+    const submitted = await relay.submit(tx.hex);
+    t.is(submitted.txid, tx.txid);
+    t.false(submitted.alreadyKnown);
+    ids.push(submitted.id);
   }
   await new Promise((r) => setTimeout(r, 1500));
   t.is(explorer.received.length, 0, 'nothing leaves before maturity');
