@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { TorNetwork } from '../test/support/tor-network.js';
 import { TestExplorer } from '../test/support/explorer.js';
 import { makeTx } from '../test/support/txs.js';
-import { startService, type Service } from '../test/support/service.js';
-import { socksJson, socksJsonRetry } from '../test/support/socks-http.js';
-import { seal } from '../src/crypto/sealed-box.js';
-import { pad } from '../src/crypto/padding.js';
+import { runCli, startService, type Service } from '../test/support/service.js';
+import { socksJsonRetry } from '../test/support/socks-http.js';
+import { RelayStoreClient } from '../src/index.js';
 
 const t0 = Date.now();
 const say = (text: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${text}\n`);
@@ -54,16 +53,20 @@ async function main(): Promise<void> {
 
     const info = await socksJsonRetry(wallet.socksUrl, `http://${onion}/v1/info`);
     say(`the wallet fetched /v1/info over Tor: network ${info.json.network}, sealing key ${info.json.sealing.keyId}`);
-    while (!(await socksJson(wallet.socksUrl, `http://${onion}/v1/info`)).json.tip) await sleep(500);
+    const relay = new RelayStoreClient({ server: `http://${onion}`, socks: wallet.socksUrl });
+    while (!(await relay.info()).tip) await sleep(500);
 
     const height = explorer.tip().height;
     const tx = makeTx({ locktime: height + 2 });
-    const sealed = Buffer.from(seal(Buffer.from(info.json.sealing.publicKey, 'hex'), pad(tx.bytes))).toString('hex');
-    say(`the wallet seals a transaction locked until height ${height + 2} (tip is ${height}): ${sealed.length / 2} sealed bytes, txid ${tx.txid.slice(0, 16)}…`);
-    const sub = await socksJson(wallet.socksUrl, `http://${onion}/v1/transactions`, { method: 'POST', body: { locktime: height + 2, sealed } });
-    say(`submitted over Tor: HTTP ${sub.status}, id ${sub.json.id}, status ${sub.json.status}; the server cannot read it yet`);
+    say(`the wallet hands in a transaction locked until height ${height + 2} (tip is ${height}), txid ${tx.txid.slice(0, 16)}…, with:`);
+    say(`  relaystore submit <hex> --server http://${onion.slice(0, 12)}….onion --socks ${wallet.socksUrl}`);
+    const cli = await runCli(['submit', tx.hex, '--server', `http://${onion}`, '--socks', wallet.socksUrl, '--receipts', join(dir, 'receipts.jsonl')]);
+    for (const line of (cli.stderr + cli.stdout).trimEnd().split('\n')) say(`  | ${line}`);
+    if (cli.code !== 0) throw new Error(`relaystore submit exited ${cli.code}`);
+    const id = /^  id +([0-9a-f]{32})$/m.exec(cli.stdout)![1]!;
+    say('it was padded and sealed on the wallet side, and went in over Tor; the server cannot read it yet');
 
-    const status = async () => (await socksJson(wallet.socksUrl, `http://${onion}/v1/transactions/${sub.json.id}`)).json;
+    const status = () => relay.status(id);
     explorer.mine(1);
     say(`mined block ${height + 1}: one short of maturity`);
     await sleep(2000);
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     say(`the explorer's onion received txid ${tx.txid.slice(0, 16)}… ${Date.now() - matured} ms after maturity, over a fresh circuit`);
     let s = await status();
     while (s.status !== 'broadcast' && s.status !== 'confirmed') s = await status();
-    say(`status: ${s.status}, txid ${s.txid.slice(0, 16)}…`);
+    say(`status: ${s.status}, txid ${s.txid?.slice(0, 16)}…`);
 
     explorer.mine(2);
     say('mined two more blocks');
