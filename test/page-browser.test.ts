@@ -11,6 +11,7 @@ import { startService, type Service } from './support/service.js';
 import { makeTx, type TestTx } from './support/txs.js';
 import { openSealed } from '../src/crypto/sealed-box.js';
 import { pad } from '../src/crypto/padding.js';
+import { fixture, type TransactionFixtures } from './support/fixtures.js';
 
 interface BrowserWorld {
   dir: string;
@@ -139,4 +140,24 @@ test('with JavaScript off (Tor Browser, Safest), the page says the server will s
   t.regex(await cancelThroughPage(page, w.service.url, shown.id, shown.token), /is cancelled/);
   t.is(await statusThroughPage(page, w.service.url, shown.id), 'cancelled');
   t.true(requests.every((r) => r.url().startsWith(w.service.url)));
+});
+
+test('the browser\'s own transaction parser agrees with the fixture table (txid, locktime, what it refuses)', async (t) => {
+  const w = await makeBrowserWorld(t);
+  const { page, problems } = await open(w, true);
+  const table = fixture<TransactionFixtures>('transactions.json');
+  const results = await page.evaluate(async (hexes: string[]) => {
+    const path = '/assets/envelope.js';
+    const envelope = await import(path);
+    return hexes.map((hex) => {
+      try {
+        return envelope.parseTransaction(envelope.hexToBytes(hex));
+      } catch (err) {
+        return { error: String(err) };
+      }
+    });
+  }, [...table.valid.map((v) => v.hex), ...table.invalid.map((v) => v.hex)]);
+  table.valid.forEach((v, i) => t.deepEqual(results[i], { locktime: v.locktime, txid: v.txid }, v.description));
+  table.invalid.forEach((v, i) => t.truthy((results[table.valid.length + i] as { error?: string }).error, v.description));
+  t.deepEqual(problems, []);
 });

@@ -33,7 +33,7 @@ test('the page shows network, tip and keys, with a strict CSP, no referrer and n
 test('the scripts the page needs are served same-origin as JavaScript; nothing else under /assets', async (t) => {
   const w = await makeWorld({ page: true });
   t.teardown(() => w.close());
-  for (const path of ['/assets/page.js', '/assets/nacl-fast.min.js', '/assets/noble/blake2.js', '/assets/noble/sha2.js', '/assets/noble/utils.js']) {
+  for (const path of ['/assets/page.js', '/assets/envelope.js', '/assets/nacl-fast.min.js', '/assets/noble/blake2.js', '/assets/noble/sha2.js', '/assets/noble/utils.js']) {
     const res = await w.request({ method: 'GET', url: path });
     t.is(res.status, 200, path);
     t.regex(String(res.headers['content-type']), /^text\/javascript/, path);

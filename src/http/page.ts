@@ -31,6 +31,7 @@ export async function loadPageAssets(): Promise<ReadonlyMap<string, PageAsset>> 
   const js = 'text/javascript; charset=utf-8';
   const files: Array<[string, string, string]> = [
     ['/assets/page.js', join(web, 'page.js'), js],
+    ['/assets/envelope.js', join(web, 'envelope.js'), js],
     ['/assets/page.css', join(web, 'page.css'), 'text/css; charset=utf-8'],
     ['/assets/nacl-fast.min.js', require.resolve('tweetnacl/nacl-fast.min.js'), js],
     ...['blake2.js', 'sha2.js', '_blake.js', '_md.js', '_u64.js', 'utils.js'].map((f): [string, string, string] => [`/assets/noble/${f}`, join(noble, f), js]),

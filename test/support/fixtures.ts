@@ -4,3 +4,9 @@ import { readFileSync } from 'node:fs';
 export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
+
+/** test/fixtures/transactions.json: what a client must parse (txid, locktime) and what it must refuse. */
+export interface TransactionFixtures {
+  valid: Array<{ description: string; hex: string; txid: string; locktime: number; locktimeType: 'height' | 'time' }>;
+  invalid: Array<{ description: string; hex: string }>;
+}
