@@ -75,7 +75,7 @@ test('submit (argument, @file, stdin) saves id, txid and token to a 0600 receipt
   t.true(w.socks.connections.filter((c) => c.host === SERVER_NAME).every((c) => c.atyp === 'domain' && c.username !== null));
 });
 
-test('what libsodium seals, the server opens: status --watch follows it to confirmed with the right txid', async (t) => {
+test('what libsodium seals, the server opens: status --watch follows it to confirmed with the right txid, through a Tor outage', async (t) => {
   const w = await makeClientWorld(t);
   await sodium.ready;
   const info = JSON.parse((await runCli(args(w, 'info', '--json', '--quiet'))).stdout);
@@ -95,6 +95,10 @@ test('what libsodium seals, the server opens: status --watch follows it to confi
     if (out.includes('"pending"')) sawPending();
   });
   await pendingSeen;
+  // Tor loses its circuits for a while: the watch says so and carries on.
+  w.socks.setRefuse(true);
+  await new Promise((r) => setTimeout(r, 1000));
+  w.socks.setRefuse(false);
   await w.mine(1);
   await w.explorer.waitForReceived(tx.txid, 20_000);
   await w.mine(2);
@@ -104,6 +108,7 @@ test('what libsodium seals, the server opens: status --watch follows it to confi
   t.is(seen[0].status, 'pending');
   t.is(seen.at(-1).status, 'confirmed');
   t.is(seen.at(-1).txid, tx.txid);
+  t.regex(run.stderr, /cannot reach relaystore\.test: .*; trying again in 0\.2 s/);
   const human = await runCli(args(w, 'status', id));
   t.regex(human.stdout, new RegExp(`^${id}  confirmed  locktime ${tx.tx.locktime} \\(height\\)  txid ${tx.txid}`));
 });

@@ -279,7 +279,16 @@ async function status(argv: string[], io: ClientIo): Promise<number> {
   if (!Number.isFinite(intervalS) || intervalS <= 0) throw new UsageError('--interval must be a positive number of seconds');
   let last = '';
   for (let first = true; ; first = false) {
-    const r = first ? await withProgress(c, io, 'status', c.client.status(id)) : await c.client.status(id);
+    let r: RecordStatus;
+    try {
+      r = first ? await withProgress(c, io, 'status', c.client.status(id)) : await c.client.status(id);
+    } catch (err) {
+      // Watching outlives a flaky circuit: say so and ask again at the next interval.
+      if (first || !(err instanceof UnreachableError)) throw err;
+      if (!c.quiet) io.err(`status: ${err.message}; trying again in ${intervalS} s\n`);
+      await new Promise((resolve) => setTimeout(resolve, intervalS * 1000));
+      continue;
+    }
     const key = `${r.status}/${r.confirmations ?? ''}`;
     if (key !== last) {
       io.out(c.json ? JSON.stringify(r) + '\n' : describeStatus(r));
