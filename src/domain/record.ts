@@ -1,6 +1,7 @@
 // A stored submission and its state machine. Internal states are finer than the API's `status`
 // (a record waiting out its random window is still `pending` to the outside).
 import { locktimeType, type LocktimeType } from './locktime.js';
+import type { OpeningCode } from './bundle.js';
 
 export const State = {
   /** Sealed, waiting for maturity; wake = locktime. */
@@ -42,7 +43,7 @@ export function statusOf(state: State): Status {
   }
 }
 
-export type InvalidCode = 'undecryptable' | 'malformed_transaction' | 'locktime_mismatch' | 'bad_padding';
+export type InvalidCode = 'undecryptable' | OpeningCode;
 export type RejectedCode = 'inputs_missing_or_spent' | 'invalid_transaction';
 
 export const ERROR_MESSAGES: Record<string, string> = {
@@ -50,6 +51,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   malformed_transaction: 'the opened blob is not a serialized Bitcoin transaction',
   locktime_mismatch: "the transaction's nLockTime differs from the declared locktime",
   bad_padding: 'a non-zero byte follows the transaction',
+  bad_bundle: 'the bundle breaks its layout or order (SPEC §7)',
+  rungs_not_conflicting: 'two rungs of the bundle spend no common outpoint through different transactions, so both could confirm',
   inputs_missing_or_spent: 'the network reports its inputs as missing or already spent',
   invalid_transaction: 'the network refused the transaction as invalid',
 };

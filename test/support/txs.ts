@@ -1,6 +1,6 @@
 // Builds unsigned but well-formed Bitcoin transactions for tests: the test explorer checks
 // serialization, finality and double spends, never scripts, so no keys are needed.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Transaction } from 'bitcoinjs-lib';
 
 export interface TestTx {
@@ -21,6 +21,20 @@ export interface MakeTxOptions {
   version?: number;
   /** Adds a dummy signature + pubkey witness to every input. */
   segwit?: boolean;
+  /** Explicit outputs (script hex, value in sat) instead of `outputs` P2WPKH-shaped ones. */
+  outs?: Array<{ script: string; value: bigint }>;
+  /** Where the dummy bytes come from: `seededBytes(seed)` makes the transaction reproducible (fixtures). */
+  random?: (n: number) => Buffer;
+}
+
+/** Deterministic "random" bytes (SHA-256 in counter mode) so that fixture generators write the same file twice. */
+export function seededBytes(seed: string): (n: number) => Buffer {
+  let counter = 0;
+  return (n) => {
+    const chunks: Buffer[] = [];
+    for (let have = 0; have < n; have += 32) chunks.push(createHash('sha256').update(`${seed}/${counter++}`).digest());
+    return Buffer.concat(chunks).subarray(0, n);
+  };
 }
 
 /** 0xfffffffe: not final (so nLockTime is enforced) yet opts out of BIP68 and BIP125 signalling. */
@@ -34,10 +48,11 @@ export function makeTx(opts: MakeTxOptions): TestTx {
   if (!Number.isInteger(opts.locktime) || opts.locktime < 0 || opts.locktime > 0xffffffff) {
     throw new RangeError(`locktime must be a uint32, got ${opts.locktime}`);
   }
+  const random = opts.random ?? randomBytes;
   const tx = new Transaction();
   tx.version = opts.version ?? 2;
   tx.locktime = opts.locktime;
-  const inputs = opts.inputs ?? [{ txid: randomTxid(), vout: 0 }];
+  const inputs = opts.inputs ?? [{ txid: random(32).toString('hex'), vout: 0 }];
   if (inputs.length === 0) throw new RangeError('a transaction needs at least one input');
   for (const input of inputs) {
     if (!/^[0-9a-fA-F]{64}$/.test(input.txid)) throw new RangeError(`not a txid: ${input.txid}`);
@@ -45,16 +60,14 @@ export function makeTx(opts: MakeTxOptions): TestTx {
     const hash = Buffer.from(input.txid, 'hex').reverse();
     tx.addInput(hash, input.vout, input.sequence ?? LOCKTIME_SEQUENCE);
   }
-  const outputs = opts.outputs ?? 1;
-  if (!Number.isInteger(outputs) || outputs < 1) throw new RangeError('a transaction needs at least one output');
-  for (let i = 0; i < outputs; i++) {
-    tx.addOutput(Buffer.concat([Buffer.from([0x00, 0x14]), randomBytes(20)]), 50_000n + BigInt(i));
-  }
+  const outs = opts.outs ?? Array.from({ length: opts.outputs ?? 1 }, (_, i) => ({ script: '0014' + random(20).toString('hex'), value: 50_000n + BigInt(i) }));
+  if (outs.length < 1) throw new RangeError('a transaction needs at least one output');
+  for (const out of outs) tx.addOutput(Buffer.from(out.script, 'hex'), out.value);
   if (opts.segwit) {
     for (let i = 0; i < inputs.length; i++) {
       // DER-looking signature (71 bytes incl. sighash byte) and a compressed pubkey, so sizes are realistic.
-      const sig = Buffer.concat([Buffer.from([0x30, 0x44]), randomBytes(68), Buffer.from([0x01])]);
-      const pubkey = Buffer.concat([Buffer.from([0x02]), randomBytes(32)]);
+      const sig = Buffer.concat([Buffer.from([0x30, 0x44]), random(68), Buffer.from([0x01])]);
+      const pubkey = Buffer.concat([Buffer.from([0x02]), random(32)]);
       tx.setWitness(i, [sig, pubkey]);
     }
   }

@@ -1,0 +1,123 @@
+// SPEC §7: opening bundles — every rule, table-driven from test/fixtures/bundles.json — and the
+// client's encoder answering the same code as the server for everything a client can write.
+import test from 'ava';
+import { testProp, fc } from '@fast-check/ava';
+import { encodeBundle, type RungDraft } from '../src/domain/bundle.js';
+import { readPlaintext } from '../src/domain/plaintext.js';
+import { fixture } from './support/fixtures.js';
+import { bundleFixtures, type BundleFixtures, type BundleRow } from './support/bundle-fixtures.js';
+
+const f = fixture<BundleFixtures>('bundles.json');
+const CODES = ['bad_bundle', 'malformed_transaction', 'locktime_mismatch', 'rungs_not_conflicting', 'bad_padding'];
+
+function txBytes(name: string): Buffer {
+  const hex = f.transactions[name];
+  if (hex === undefined) throw new Error(`no transaction ${name} in bundles.json`);
+  return Buffer.from(hex, 'hex');
+}
+
+/** The RSB1 frame written straight from SPEC §7, independently of src/domain/bundle.ts. */
+function frameOf(row: BundleRow): Buffer {
+  const parts: Buffer[] = [Buffer.from('RSB1'), Buffer.from([row.frame?.rungCount ?? row.rungs.length])];
+  row.rungs.forEach((rung, r) => {
+    const head = Buffer.alloc(9);
+    head.writeBigUInt64LE(BigInt(rung.fee));
+    head[8] = rung.txs.length;
+    parts.push(head);
+    rung.txs.forEach((name, t) => {
+      const tx = txBytes(name);
+      const length = Buffer.alloc(4);
+      const last = r === row.rungs.length - 1 && t === rung.txs.length - 1;
+      length.writeUInt32LE(tx.length + (last ? (row.frame?.lastLengthDelta ?? 0) : 0));
+      parts.push(length, tx);
+    });
+  });
+  const frame = Buffer.concat(parts);
+  return frame.subarray(0, frame.length - (row.frame?.cut ?? 0));
+}
+
+function plaintextOf(row: BundleRow): Buffer {
+  const frame = frameOf(row);
+  const out = Buffer.alloc(Math.max(row.padTo, frame.length));
+  frame.copy(out);
+  if (row.poke) out[row.poke.position === 'last' ? out.length - 1 : frame.length] = row.poke.value;
+  return out;
+}
+
+function draftsOf(row: BundleRow): RungDraft[] {
+  return row.rungs.map((r) => ({ fee: BigInt(r.fee), txs: r.txs.map(txBytes) }));
+}
+
+test('bundles.json is what its generator writes (seeded, reproducible)', (t) => {
+  t.deepEqual(JSON.parse(JSON.stringify(bundleFixtures())), f);
+});
+
+test('every §7 code has at least one invalid row', (t) => {
+  t.deepEqual([...new Set(f.invalid.map((r) => r.code))].sort(), [...CODES].sort());
+});
+
+for (const row of f.valid) {
+  test(`opens: ${row.description}`, (t) => {
+    const result = readPlaintext(plaintextOf(row), row.declaredLocktime);
+    if (result.kind !== 'ok') return t.fail(`${result.code}: ${result.detail}`);
+    t.is(result.ladder.kind, 'bundle');
+    t.deepEqual(
+      result.ladder.rungs.map((r) => ({ fee: String(r.fee), vsize: r.vsize, feeRate: r.feeRate, txids: r.txs.map((x) => x.txid), wtxids: r.txs.map((x) => x.wtxid) })),
+      row.ladder,
+    );
+    t.deepEqual(result.ladder.rungs.map((r) => r.txs.map((x) => x.hex)), row.rungs.map((r) => r.txs.map((n) => f.transactions[n])));
+  });
+
+  test(`the client encodes exactly the SPEC frame: ${row.description}`, (t) => {
+    const encoded = encodeBundle(draftsOf(row), row.declaredLocktime);
+    if (encoded.kind !== 'ok') return t.fail(`${encoded.code}: ${encoded.detail}`);
+    t.is(Buffer.from(encoded.plaintext).toString('hex'), frameOf(row).toString('hex'));
+  });
+}
+
+for (const row of f.invalid) {
+  test(`invalid (${row.code}): ${row.description}`, (t) => {
+    const result = readPlaintext(plaintextOf(row), row.declaredLocktime);
+    t.is(result.kind, 'invalid');
+    if (result.kind !== 'invalid') return;
+    t.is(result.code, row.code as never, result.detail);
+    t.log(result.detail);
+  });
+
+  // Layout and padding rows describe bytes a client never writes; the rest the client refuses alike.
+  if (!row.frame && !row.poke) {
+    test(`the client refuses it with the same code (${row.code}): ${row.description}`, (t) => {
+      const result = encodeBundle(draftsOf(row), row.declaredLocktime);
+      t.is(result.kind === 'invalid' ? result.code : 'ok', row.code!);
+    });
+  }
+}
+
+const three = f.valid.find((r) => r.rungs.length === 3 && r.padTo === 0)!;
+const threeFrame = frameOf(three);
+
+testProp('any cut of a bundle frame is bad_bundle', [fc.integer({ min: 4, max: threeFrame.length - 1 })], (t, end) => {
+  const result = readPlaintext(threeFrame.subarray(0, end), three.declaredLocktime);
+  t.is(result.kind === 'invalid' ? result.code : 'ok', 'bad_bundle');
+});
+
+testProp('any bytes after RSB1 answer ok or a §7 code, never throw', [fc.uint8Array({ maxLength: 600 }), fc.nat()], (t, bytes, locktime) => {
+  const result = readPlaintext(Buffer.concat([Buffer.from('RSB1'), bytes]), locktime);
+  t.true(result.kind === 'ok' || CODES.includes(result.code));
+});
+
+testProp('any one byte changed in a valid bundle answers ok or a §7 code, never throws', [fc.nat(), fc.integer({ min: 1, max: 255 })], (t, at, delta) => {
+  const bytes = Buffer.from(threeFrame);
+  const i = 4 + (at % (bytes.length - 4));
+  bytes[i] = (bytes[i]! + delta) & 0xff;
+  const result = readPlaintext(bytes, three.declaredLocktime);
+  t.true(result.kind === 'ok' || CODES.includes(result.code));
+});
+
+testProp('what the client encodes, with any padding, opens to the same ladder', [fc.integer({ min: 0, max: 2048 })], (t, extra) => {
+  const encoded = encodeBundle(draftsOf(three), three.declaredLocktime);
+  if (encoded.kind !== 'ok') return t.fail();
+  const padded = Buffer.concat([encoded.plaintext, Buffer.alloc(extra)]);
+  const opened = readPlaintext(padded, three.declaredLocktime);
+  t.deepEqual(opened.kind === 'ok' ? opened.ladder : opened, encoded.ladder);
+});
