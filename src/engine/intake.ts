@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { isValidLocktime, locktimeType, LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
 import { refuse, type CancelOutcome, type StatusOutcome, type SubmitOutcome, type SubmissionBody } from '../domain/outcomes.js';
 import { State, statusOf, viewOf, type StoredRecord } from '../domain/record.js';
+import { purgeAt } from '../domain/retention.js';
 import { SEAL_OVERHEAD } from '../crypto/sealed-box.js';
 import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
 import type { KeyRing } from '../keys/keyring.js';
@@ -32,11 +33,6 @@ export interface IntakeDeps {
   readonly retentionSeconds: number;
   /** Computes receipt signatures; by default on libuv's thread pool. */
   readonly signer?: ReceiptSigner;
-}
-
-/** Purge moments are rounded up to whole days so that they do not record when something happened. */
-export function purgeAt(now: number, retentionSeconds: number): number {
-  return Math.ceil((now + retentionSeconds) / 86_400) * 86_400;
 }
 
 const ID_RE = /^[0-9a-f]{32}$/;

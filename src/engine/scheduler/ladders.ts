@@ -1,0 +1,50 @@
+// Opened records, in memory only (never on disk), kept for retries and rebroadcasts. Everything
+// the scheduler sends is a ladder of rungs (SPEC §7); a bare transaction is a ladder of one rung
+// of one transaction, so one path sends both.
+
+export interface LadderTx {
+  readonly txid: string;
+  /** The raw transaction: held in memory only. */
+  readonly hex: string;
+}
+
+export interface Rung {
+  /** Parents before children; one transaction, or a package. */
+  readonly txs: readonly LadderTx[];
+}
+
+export interface Ladder {
+  /** Cheapest first. */
+  readonly rungs: readonly Rung[];
+}
+
+export function bareLadder(txid: string, raw: Uint8Array): Ladder {
+  return { rungs: [{ txs: [{ txid, hex: Buffer.from(raw).toString('hex') }] }] };
+}
+
+const CACHE_LIMIT = 20_000;
+
+/** Opened ladders by record id; the oldest is forgotten first (a forgotten one is opened again). */
+export class LadderCache {
+  private readonly ladders = new Map<string, Ladder>();
+
+  get(id: string): Ladder | undefined {
+    return this.ladders.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.ladders.has(id);
+  }
+
+  remember(id: string, ladder: Ladder): void {
+    if (this.ladders.size >= CACHE_LIMIT) {
+      const oldest = this.ladders.keys().next().value;
+      if (oldest !== undefined) this.ladders.delete(oldest);
+    }
+    this.ladders.set(id, ladder);
+  }
+
+  forget(id: string): void {
+    this.ladders.delete(id);
+  }
+}

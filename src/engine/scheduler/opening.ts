@@ -1,0 +1,99 @@
+// Opening: mature records are decrypted and validated in the opener, a batch at a time. What
+// opens becomes `broadcasting` and goes to the send queue (its ladder kept in memory); what does
+// not is `invalid`, its blob wiped. The next batch is fetched while one is opening, so the
+// opener's threads never wait on us.
+import { State, type DueRecord } from '../../domain/record.js';
+import { purgeAt } from '../../domain/retention.js';
+import type { Transition } from '../../store/store.js';
+import type { OpenResult } from '../open-transaction.js';
+import { describeError } from '../../util/log.js';
+import { bareLadder, type Ladder } from './ladders.js';
+import type { Context } from './context.js';
+
+export interface OpenCounts {
+  opened: number;
+  invalid: number;
+}
+
+export class Opening {
+  private readonly batches = new Set<Promise<OpenCounts>>();
+  /** Records in the opener: still due in the store, so due-queries must look past them. */
+  records = 0;
+
+  constructor(private readonly ctx: Context) {}
+
+  /** Claims the records nobody works on and starts opening them. */
+  start(records: readonly DueRecord[], now: number): void {
+    const taken = this.ctx.claims.take(records);
+    if (taken.length === 0) return;
+    this.records += taken.length;
+    const batch: Promise<OpenCounts> = openBatch(this.ctx, taken, now)
+      .catch((err) => {
+        this.ctx.options.log.log('error', 'open_failed', { error: describeError(err) });
+        return { opened: 0, invalid: 0 };
+      })
+      .finally(() => {
+        this.records -= taken.length;
+        this.batches.delete(batch);
+      });
+    this.batches.add(batch);
+  }
+
+  /** Waits until at most `keep` batches are still opening; counts what the finished ones did. */
+  async drain(keep: number): Promise<OpenCounts> {
+    const counts = { opened: 0, invalid: 0 };
+    while (this.batches.size > keep) {
+      const done = await Promise.race(this.batches);
+      counts.opened += done.opened;
+      counts.invalid += done.invalid;
+    }
+    return counts;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.batches);
+  }
+}
+
+/** Opens claimed records; hands those that opened to the send queue and releases the rest. */
+async function openBatch(ctx: Context, records: readonly DueRecord[], now: number): Promise<OpenCounts> {
+  const handedOn = new Set<string>();
+  try {
+    const blobs = await ctx.options.store.sealedBlobs(records.map((r) => r.id));
+    const openable = records.filter((r) => blobs.has(r.id));
+    const results = await ctx.options.opener.open(openable.map((r) => ({ id: r.id, keyId: r.keyId, locktime: r.locktime, sealed: blobs.get(r.id)! })));
+    const counts = await settle(ctx, openable, results, now, handedOn);
+    for (const r of openable) if (handedOn.has(r.id)) ctx.sender.push(r);
+    return counts;
+  } finally {
+    for (const r of records) if (!handedOn.has(r.id)) ctx.claims.release(r.id);
+  }
+}
+
+/** Stores what opening found; the ids to send are added to `handedOn`. */
+async function settle(ctx: Context, records: readonly DueRecord[], results: readonly OpenResult[], now: number, handedOn: Set<string>): Promise<OpenCounts> {
+  const transitions = records.flatMap((r, i) => afterOpen(r, results[i]!, now, ctx.options.retentionSeconds));
+  const changed = await ctx.options.store.transition(transitions);
+  records.forEach((r, i) => {
+    const result = results[i]!;
+    // A record cancelled while it was being opened did not change state: it is never sent.
+    if (result.kind !== 'opened' || (r.state !== State.Broadcasting && !changed.has(r.id))) return;
+    ctx.ladders.remember(r.id, ladderOf(result));
+    handedOn.add(r.id);
+  });
+  const invalid = transitions.filter((t) => t.to === State.Invalid && changed.has(t.id)).length;
+  return { opened: handedOn.size, invalid };
+}
+
+/** The stored consequence of opening one record (none for a record reopened after a restart). */
+function afterOpen(r: DueRecord, result: OpenResult, now: number, retentionSeconds: number): Transition[] {
+  if (result.kind === 'invalid') {
+    return [{ id: r.id, from: [r.state], to: State.Invalid, wake: purgeAt(now, retentionSeconds), wipe: true, errorCode: result.code }];
+  }
+  if (r.state === State.Broadcasting) return [];
+  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid: result.txid, attempts: 0 }];
+}
+
+function ladderOf(result: Extract<OpenResult, { kind: 'opened' }>): Ladder {
+  return bareLadder(result.txid, result.raw);
+}
