@@ -1,51 +1,23 @@
-// SPEC §7: opening bundles — every rule, table-driven from test/fixtures/bundles.json — and the
-// client's encoder answering the same code as the server for everything a client can write.
+// SPEC §7: opening bundles through the opener's pure function — every rule, table-driven from
+// test/fixtures/bundles.json — and the client's encoder answering the same code for what a client can write.
 import test from 'ava';
 import { testProp, fc } from '@fast-check/ava';
-import { encodeBundle, type RungDraft } from '../src/domain/bundle.js';
+import nacl from 'tweetnacl';
+import { encodeBundle } from '../src/domain/bundle.js';
 import { readPlaintext } from '../src/domain/plaintext.js';
+import { seal } from '../src/crypto/sealed-box.js';
+import { openTransaction } from '../src/engine/open-transaction.js';
 import { fixture } from './support/fixtures.js';
-import { bundleFixtures, type BundleFixtures, type BundleRow } from './support/bundle-fixtures.js';
+import { bundleFixtures, bundleWriter, type BundleFixtures, type BundleRow } from './support/bundle-fixtures.js';
 
 const f = fixture<BundleFixtures>('bundles.json');
 const CODES = ['bad_bundle', 'malformed_transaction', 'locktime_mismatch', 'rungs_not_conflicting', 'bad_padding'];
 
-function txBytes(name: string): Buffer {
-  const hex = f.transactions[name];
-  if (hex === undefined) throw new Error(`no transaction ${name} in bundles.json`);
-  return Buffer.from(hex, 'hex');
-}
+const { frameOf, plaintextOf, draftsOf } = bundleWriter(f.transactions);
+const key = nacl.box.keyPair();
 
-/** The RSB1 frame written straight from SPEC §7, independently of src/domain/bundle.ts. */
-function frameOf(row: BundleRow): Buffer {
-  const parts: Buffer[] = [Buffer.from('RSB1'), Buffer.from([row.frame?.rungCount ?? row.rungs.length])];
-  row.rungs.forEach((rung, r) => {
-    const head = Buffer.alloc(9);
-    head.writeBigUInt64LE(BigInt(rung.fee));
-    head[8] = rung.txs.length;
-    parts.push(head);
-    rung.txs.forEach((name, t) => {
-      const tx = txBytes(name);
-      const length = Buffer.alloc(4);
-      const last = r === row.rungs.length - 1 && t === rung.txs.length - 1;
-      length.writeUInt32LE(tx.length + (last ? (row.frame?.lastLengthDelta ?? 0) : 0));
-      parts.push(length, tx);
-    });
-  });
-  const frame = Buffer.concat(parts);
-  return frame.subarray(0, frame.length - (row.frame?.cut ?? 0));
-}
-
-function plaintextOf(row: BundleRow): Buffer {
-  const frame = frameOf(row);
-  const out = Buffer.alloc(Math.max(row.padTo, frame.length));
-  frame.copy(out);
-  if (row.poke) out[row.poke.position === 'last' ? out.length - 1 : frame.length] = row.poke.value;
-  return out;
-}
-
-function draftsOf(row: BundleRow): RungDraft[] {
-  return row.rungs.map((r) => ({ fee: BigInt(r.fee), txs: r.txs.map(txBytes) }));
+function open(row: BundleRow) {
+  return openTransaction(seal(key.publicKey, plaintextOf(row)), key, row.declaredLocktime);
 }
 
 test('bundles.json is what its generator writes (seeded, reproducible)', (t) => {
@@ -58,8 +30,8 @@ test('every §7 code has at least one invalid row', (t) => {
 
 for (const row of f.valid) {
   test(`opens: ${row.description}`, (t) => {
-    const result = readPlaintext(plaintextOf(row), row.declaredLocktime);
-    if (result.kind !== 'ok') return t.fail(`${result.code}: ${result.detail}`);
+    const result = open(row);
+    if (result.kind !== 'opened') return t.fail(result.code);
     t.is(result.ladder.kind, 'bundle');
     t.deepEqual(
       result.ladder.rungs.map((r) => ({ fee: String(r.fee), vsize: r.vsize, feeRate: r.feeRate, txids: r.txs.map((x) => x.txid), wtxids: r.txs.map((x) => x.wtxid) })),
@@ -77,11 +49,9 @@ for (const row of f.valid) {
 
 for (const row of f.invalid) {
   test(`invalid (${row.code}): ${row.description}`, (t) => {
-    const result = readPlaintext(plaintextOf(row), row.declaredLocktime);
-    t.is(result.kind, 'invalid');
-    if (result.kind !== 'invalid') return;
-    t.is(result.code, row.code as never, result.detail);
-    t.log(result.detail);
+    t.deepEqual(open(row), { kind: 'invalid', code: row.code as never });
+    const read = readPlaintext(plaintextOf(row), row.declaredLocktime);
+    if (read.kind === 'invalid') t.log(read.detail);
   });
 
   // Layout and padding rows describe bytes a client never writes; the rest the client refuses alike.

@@ -4,7 +4,9 @@ import nacl from 'tweetnacl';
 import { seal } from '../src/crypto/sealed-box.js';
 import { openTransaction } from '../src/engine/open-transaction.js';
 import { InlineOpener, WorkerOpener } from '../src/engine/opener.js';
+import { Transaction } from 'bitcoinjs-lib';
 import { fixture } from './support/fixtures.js';
+import { bundleWriter, type BundleFixtures } from './support/bundle-fixtures.js';
 
 interface OpeningCase {
   description: string;
@@ -18,6 +20,7 @@ interface OpeningCase {
   code?: string;
 }
 const f = fixture<{ transactions: Record<string, string>; valid: OpeningCase[]; invalid: OpeningCase[] }>('opening.json');
+const bundles = fixture<BundleFixtures>('bundles.json');
 const key = nacl.box.keyPair();
 const other = nacl.box.keyPair();
 
@@ -38,8 +41,12 @@ for (const c of f.valid) {
     const result = openTransaction(sealedOf(c), key, c.declaredLocktime);
     t.is(result.kind, 'opened');
     if (result.kind !== 'opened') return;
-    t.is(result.txid, c.txid!);
-    t.is(Buffer.from(result.raw).toString("hex"), f.transactions[c.tx!]!);
+    // A bare transaction is a ladder of one rung of one transaction whose fee is unknown.
+    t.is(result.ladder.kind, 'tx');
+    t.is(result.ladder.rungs.length, 1);
+    const [rung] = result.ladder.rungs;
+    t.like(rung, { fee: null, feeRate: null, vsize: Transaction.fromHex(f.transactions[c.tx!]!).virtualSize() });
+    t.deepEqual(rung!.txs.map((x) => [x.txid, x.hex]), [[c.txid!, f.transactions[c.tx!]!]]);
   });
 }
 
@@ -54,19 +61,20 @@ test('an unknown keyId is undecryptable', (t) => {
   t.deepEqual(openTransaction(seal(key.publicKey, new Uint8Array(512)), undefined, 0), { kind: 'invalid', code: 'undecryptable' });
 });
 
-test('the worker opener (a batch split between threads) answers exactly as the inline one, in order', async (t) => {
+test('the worker opener (a batch split between threads) answers exactly as the inline one, in order, bundles included', async (t) => {
   const keys = [{ keyId: 'aa'.repeat(8), ...key }];
-  const requests = [...f.valid, ...f.invalid].map((c, i) => ({ id: String(i), keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) }));
+  const { plaintextOf } = bundleWriter(bundles.transactions);
+  const sealedBundles = [...bundles.valid, ...bundles.invalid].map((row) => ({ locktime: row.declaredLocktime, sealed: seal(key.publicKey, plaintextOf(row)) }));
+  const sealedTxs = [...f.valid, ...f.invalid].map((c) => ({ locktime: c.declaredLocktime, sealed: sealedOf(c) }));
+  const requests = [...sealedTxs, ...sealedBundles].map((s, i) => ({ id: String(i), keyId: 'aa'.repeat(8), ...s }));
   const worker = new WorkerOpener(keys, { threads: 3 });
   t.teardown(() => worker.close());
   const inline = new InlineOpener(keys);
   const fromWorker = await worker.open(requests);
   const fromInline = await inline.open(requests);
   t.is(fromWorker.length, requests.length);
-  t.deepEqual(
-    fromWorker.map((r) => (r.kind === 'opened' ? { kind: r.kind, txid: r.txid, raw: Buffer.from(r.raw).toString('hex') } : r)),
-    fromInline.map((r) => (r.kind === 'opened' ? { kind: r.kind, txid: r.txid, raw: Buffer.from(r.raw).toString('hex') } : r)),
-  );
+  t.deepEqual(fromWorker, fromInline);
+  t.is(fromWorker.filter((r) => r.kind === 'opened' && r.ladder.kind === 'bundle').length, bundles.valid.length);
 });
 
 test('a worker that dies is replaced, and opening goes on', async (t) => {

@@ -1,12 +1,13 @@
-// Opening one sealed record (SPEC §2, §4): decrypt, parse, check padding and the declared locktime.
-// Pure and synchronous so that it runs the same in the worker and in fixture tests.
-import { Transaction } from 'bitcoinjs-lib';
+// Opening one sealed record (SPEC §2, §4, §7): decrypt, then read the plaintext (one transaction or
+// a bundle) into a Ladder. Pure and synchronous so that it runs the same in the worker and in fixture tests.
 import { openSealed } from '../crypto/sealed-box.js';
-import { isZeroTail } from '../crypto/padding.js';
+import { readPlaintext } from '../domain/plaintext.js';
+import type { Ladder } from '../domain/bundle.js';
 import type { InvalidCode } from '../domain/record.js';
 
+/** `ladder` holds raw transactions: it lives in memory only, never on disk or in a log. */
 export type OpenResult =
-  | { readonly kind: 'opened'; readonly txid: string; readonly raw: Uint8Array }
+  | { readonly kind: 'opened'; readonly ladder: Ladder }
   | { readonly kind: 'invalid'; readonly code: InvalidCode };
 
 export interface KeyPair {
@@ -18,17 +19,7 @@ export function openTransaction(sealed: Uint8Array, key: KeyPair | undefined, de
   if (!key) return { kind: 'invalid', code: 'undecryptable' };
   const plaintext = openSealed(sealed, key.publicKey, key.secretKey);
   if (plaintext === null) return { kind: 'invalid', code: 'undecryptable' };
-  let tx: Transaction;
-  try {
-    // Non-strict: the padding follows the transaction; we check it ourselves below.
-    tx = Transaction.fromBuffer(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength), true);
-  } catch {
-    return { kind: 'invalid', code: 'malformed_transaction' };
-  }
-  if (tx.ins.length === 0 || tx.outs.length === 0) return { kind: 'invalid', code: 'malformed_transaction' };
-  const length = tx.byteLength();
-  if (length > plaintext.length) return { kind: 'invalid', code: 'malformed_transaction' };
-  if (!isZeroTail(plaintext, length)) return { kind: 'invalid', code: 'bad_padding' };
-  if (tx.locktime !== declaredLocktime) return { kind: 'invalid', code: 'locktime_mismatch' };
-  return { kind: 'opened', txid: tx.getId(), raw: plaintext.slice(0, length) };
+  const read = readPlaintext(plaintext, declaredLocktime);
+  // The detail names rungs and txids: useful to a client, kept out of the server's records and logs.
+  return read.kind === 'ok' ? { kind: 'opened', ladder: read.ladder } : { kind: 'invalid', code: read.code };
 }

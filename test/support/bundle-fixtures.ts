@@ -196,4 +196,40 @@ export function bundleFixtures(): BundleFixtures {
   };
 }
 
+/** The RSB1 frame written straight from SPEC §7 (Buffer and hand-placed bytes), independently of src/domain/bundle.ts. */
+export function bundleWriter(transactions: Record<string, string>) {
+  const txBytes = (name: string): Buffer => {
+    const hex = transactions[name];
+    if (hex === undefined) throw new Error(`no transaction ${name} in bundles.json`);
+    return Buffer.from(hex, 'hex');
+  };
+  const frameOf = (row: BundleRow): Buffer => {
+    const parts: Buffer[] = [Buffer.from('RSB1'), Buffer.from([row.frame?.rungCount ?? row.rungs.length])];
+    row.rungs.forEach((rung, r) => {
+      const head = Buffer.alloc(9);
+      head.writeBigUInt64LE(BigInt(rung.fee));
+      head[8] = rung.txs.length;
+      parts.push(head);
+      rung.txs.forEach((name, t) => {
+        const tx = txBytes(name);
+        const length = Buffer.alloc(4);
+        const last = r === row.rungs.length - 1 && t === rung.txs.length - 1;
+        length.writeUInt32LE(tx.length + (last ? (row.frame?.lastLengthDelta ?? 0) : 0));
+        parts.push(length, tx);
+      });
+    });
+    const frame = Buffer.concat(parts);
+    return frame.subarray(0, frame.length - (row.frame?.cut ?? 0));
+  };
+  const plaintextOf = (row: BundleRow): Buffer => {
+    const frame = frameOf(row);
+    const out = Buffer.alloc(Math.max(row.padTo, frame.length));
+    frame.copy(out);
+    if (row.poke) out[row.poke.position === 'last' ? out.length - 1 : frame.length] = row.poke.value;
+    return out;
+  };
+  const draftsOf = (row: BundleRow) => row.rungs.map((r) => ({ fee: BigInt(r.fee), txs: r.txs.map(txBytes) }));
+  return { frameOf, plaintextOf, draftsOf };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.stdout.write(JSON.stringify(bundleFixtures(), null, 2) + '\n');

@@ -2,25 +2,10 @@
 // the scheduler sends is a ladder of rungs (SPEC §7); a bare transaction is a ladder of one rung
 // of one transaction, so one path sends both.
 
-export interface LadderTx {
-  readonly txid: string;
-  /** The raw transaction: held in memory only. */
-  readonly hex: string;
-}
+import type { Ladder } from '../../domain/bundle.js';
 
-export interface Rung {
-  /** Parents before children; one transaction, or a package. */
-  readonly txs: readonly LadderTx[];
-}
-
-export interface Ladder {
-  /** Cheapest first. */
-  readonly rungs: readonly Rung[];
-}
-
-export function bareLadder(txid: string, raw: Uint8Array): Ladder {
-  return { rungs: [{ txs: [{ txid, hex: Buffer.from(raw).toString('hex') }] }] };
-}
+// One shape for opener, scheduler and broadcaster: the opener's Ladder (SPEC §7 rungs, fee rates, wtxids).
+export type { Ladder, Rung, LadderTx } from '../../domain/bundle.js';
 
 const CACHE_LIMIT = 20_000;
 

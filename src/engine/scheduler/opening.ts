@@ -7,7 +7,6 @@ import { purgeAt } from '../../domain/retention.js';
 import type { Transition } from '../../store/store.js';
 import type { OpenResult } from '../open-transaction.js';
 import { describeError } from '../../util/log.js';
-import { bareLadder, type Ladder } from './ladders.js';
 import type { Context } from './context.js';
 
 export interface OpenCounts {
@@ -78,7 +77,7 @@ async function settle(ctx: Context, records: readonly DueRecord[], results: read
     const result = results[i]!;
     // A record cancelled while it was being opened did not change state: it is never sent.
     if (result.kind !== 'opened' || (r.state !== State.Broadcasting && !changed.has(r.id))) return;
-    ctx.ladders.remember(r.id, ladderOf(result));
+    ctx.ladders.remember(r.id, result.ladder);
     handedOn.add(r.id);
   });
   const invalid = transitions.filter((t) => t.to === State.Invalid && changed.has(t.id)).length;
@@ -91,9 +90,6 @@ function afterOpen(r: DueRecord, result: OpenResult, now: number, retentionSecon
     return [{ id: r.id, from: [r.state], to: State.Invalid, wake: purgeAt(now, retentionSeconds), wipe: true, errorCode: result.code }];
   }
   if (r.state === State.Broadcasting) return [];
-  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid: result.txid, attempts: 0 }];
-}
-
-function ladderOf(result: Extract<OpenResult, { kind: 'opened' }>): Ladder {
-  return bareLadder(result.txid, result.raw);
+  // SPEC §3: `txid` is the first of the bundle's transactions until one confirms.
+  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid: result.ladder.rungs[0]!.txs[0]!.txid, attempts: 0 }];
 }
