@@ -10,6 +10,7 @@ import { KeyRing } from '../src/keys/keyring.js';
 import { seal, openSealed } from '../src/crypto/sealed-box.js';
 import { runCli } from './support/service.js';
 import { PoolSigner, WorkerSigner } from '../src/keys/receipt-signer.js';
+import { terminateWorkers } from './support/workers.js';
 import { verifyReceipt } from '../src/keys/receipts.js';
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
@@ -81,8 +82,7 @@ test('a receipt signer whose worker died is replaced on the next signature', asy
   t.teardown(() => signer.close());
   const sha = '00'.repeat(32);
   t.truthy(await signer.sign('11'.repeat(16), 1, sha));
-  await (signer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-  await new Promise((r) => setTimeout(r, 50));
+  t.is(await terminateWorkers(signer), 1);
   const signature = await signer.sign('11'.repeat(16), 1, sha);
   t.true(verifyReceipt(Buffer.from(ring.receiptPublicKey).toString('hex'), signature, '11'.repeat(16), 1, sha));
 });

@@ -7,6 +7,7 @@ import { InlineOpener, WorkerOpener } from '../src/engine/opener.js';
 import { Transaction } from 'bitcoinjs-lib';
 import { fixture } from './support/fixtures.js';
 import { bundleWriter, type BundleFixtures } from './support/bundle-fixtures.js';
+import { terminateWorkers } from './support/workers.js';
 
 interface OpeningCase {
   description: string;
@@ -84,7 +85,6 @@ test('a worker that dies is replaced, and opening goes on', async (t) => {
   const c = f.valid[0]!;
   const request = { id: '1', keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) };
   t.is((await opener.open([request]))[0]!.kind, 'opened');
-  await (opener as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!.worker.terminate();
-  await new Promise((r) => setTimeout(r, 50));
+  t.is(await terminateWorkers(opener), 1);
   t.is((await opener.open([request]))[0]!.kind, 'opened');
 });

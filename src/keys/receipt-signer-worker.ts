@@ -1,10 +1,9 @@
 // Worker thread body for WorkerSigner: holds the receipt key and signs the batches it is sent.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { createPrivateKey, sign } from 'node:crypto';
+import { answerRequests } from '../util/worker-pool.js';
+import type { SignRequest, SignerWorkerData } from './receipt-signer.js';
 
-const key = createPrivateKey({ key: (workerData as { keyDer: Buffer }).keyDer, format: 'der', type: 'pkcs8' });
+const key = createPrivateKey({ key: (workerData as SignerWorkerData).keyDer, format: 'der', type: 'pkcs8' });
 
-parentPort!.on('message', (msg: { batch: number; messages: string[] }) => {
-  const signatures = msg.messages.map((m) => sign(null, Buffer.from(m, 'utf8'), key).toString('hex'));
-  parentPort!.postMessage({ batch: msg.batch, signatures });
-});
+answerRequests((messages: SignRequest) => messages.map((m) => sign(null, Buffer.from(m, 'utf8'), key).toString('hex')));
