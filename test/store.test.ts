@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sqlite } from '../src/store/sqlite.js';
 import { Store, DB_FILE } from '../src/store/store.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
 
 async function openBoth(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-store-'));
@@ -47,6 +48,37 @@ test('WAL, synchronous=FULL and secure_delete are on for the writer', async (t) 
   t.is((await writer.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
   t.is((await writer.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous, 2);
   t.is((await writer.get<{ secure_delete: number }>('PRAGMA secure_delete'))?.secure_delete, 1);
-  t.is((await writer.get<{ user_version: number }>('PRAGMA user_version'))?.user_version, 1);
+  t.is((await writer.get<{ user_version: number }>('PRAGMA user_version'))?.user_version, MIGRATIONS.length);
   await store.close();
+});
+
+test('a version-1 database is migrated in place: its records keep their state and gain empty ladder fields', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-store-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const old = await Sqlite.open(join(dir, DB_FILE));
+  await old.exec(`BEGIN; ${MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;`);
+  await old.run('INSERT INTO records (id, key_id, locktime, window, state, wake, token_hash, txid) VALUES (?, ?, 5, 0, 4, 10, ?, ?)', [
+    Buffer.alloc(16, 1), Buffer.alloc(8), Buffer.alloc(32), Buffer.alloc(32, 2),
+  ]);
+  await old.close();
+  const store = await Store.open(dir, { maxPending: 10 });
+  t.teardown(() => store.close());
+  const [due] = await store.dueByWake(4, 10, 10);
+  const got = await store.get('01'.repeat(16));
+  for (const r of [due!, got!]) {
+    t.like(r, { state: 4, txid: '02'.repeat(32), rungs: null, rung: null, feeRate: null, txids: null, sentHeight: null });
+    t.deepEqual(r.sent, []);
+  }
+});
+
+test('ladder fields go through a transition and come back from both reads', async (t) => {
+  const { store } = await openBoth(t);
+  const outcome = await store.submit({ id: Buffer.alloc(16, 3), keyId: Buffer.alloc(8), locktime: 5, window: 0, sealed: Buffer.alloc(100), tokenHash: Buffer.alloc(32) });
+  t.is(outcome.kind, 'inserted');
+  const id = '03'.repeat(16);
+  const fields = { rungs: 3, rung: 1, feeRate: 12.5, txids: ['aa'.repeat(32), 'bb'.repeat(32)], sentHeight: 700, sent: [{ rung: 0, txid: 'cc'.repeat(32) }, { rung: 1, txid: 'aa'.repeat(32) }] };
+  await store.transition([{ id, from: [1], to: 4, wake: 20, ...fields }]);
+  const [due] = await store.dueByWake(4, 20, 10);
+  t.like(due, fields);
+  t.like(await store.get(id), fields);
 });

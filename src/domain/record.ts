@@ -73,6 +73,24 @@ export interface StoredRecord {
   readonly errorCode: string | null;
   /** Tip height at which the network last said non-final: retry only past it. */
   readonly holdHeight: number | null;
+  /** How many rungs the opened bundle holds (SPEC §7); null for a bare transaction. */
+  readonly rungs: number | null;
+  /** Index of the rung being sent or last sent; null before the first send. */
+  readonly rung: number | null;
+  /** That rung's fee rate as declared, in sat/vB (null for a bare transaction). */
+  readonly feeRate: number | null;
+  /** That rung's transactions, parents first. */
+  readonly txids: readonly string[] | null;
+  /** Tip height when that rung was first accepted: the fee bump counts blocks from here. */
+  readonly sentHeight: number | null;
+  /** Every rung accepted so far, oldest first: tracking follows each until one confirms. */
+  readonly sent: readonly SentRung[];
+}
+
+/** A rung that went out; tracking follows its first transaction, the one that carries the locktime. */
+export interface SentRung {
+  readonly rung: number;
+  readonly txid: string;
 }
 
 /** What the scheduler's due-queries return: the record without its blob, fetched only to open it. */
@@ -87,6 +105,10 @@ export interface RecordView {
   broadcastAt?: number;
   confirmations?: number;
   error?: { code: string; message: string };
+  rungs?: number;
+  rung?: number;
+  feeRate?: number;
+  txids?: string[];
 }
 
 export function viewOf(r: StoredRecord): RecordView {
@@ -95,5 +117,16 @@ export function viewOf(r: StoredRecord): RecordView {
   if (r.broadcastAt !== null) view.broadcastAt = r.broadcastAt;
   if (r.confirmations !== null && (r.state === State.Broadcast || r.state === State.Confirmed)) view.confirmations = r.confirmations;
   if (r.errorCode) view.error = { code: r.errorCode, message: ERROR_MESSAGES[r.errorCode] ?? r.errorCode };
-  return view;
+  return r.rungs === null ? view : { ...view, ...bundleView(r) };
+}
+
+/** SPEC §3 for a bundle: how many rungs, and the one last sent (absent before the first send). */
+function bundleView(r: StoredRecord): Pick<RecordView, 'rungs' | 'rung' | 'feeRate' | 'txids'> {
+  if (r.rung === null) return { rungs: r.rungs! };
+  return {
+    rungs: r.rungs!,
+    rung: r.rung,
+    ...(r.feeRate === null ? {} : { feeRate: Math.round(r.feeRate * 1000) / 1000 }),
+    ...(r.txids === null ? {} : { txids: [...r.txids] }),
+  };
 }

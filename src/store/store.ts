@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Sqlite, type Param } from './sqlite.js';
 import { migrate } from './migrations.js';
-import { State, TERMINAL_STATES, type StoredRecord, type DueRecord } from '../domain/record.js';
+import { State, TERMINAL_STATES, type StoredRecord, type DueRecord, type SentRung } from '../domain/record.js';
 import { LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
 import { ensurePrivateDir } from '../keys/keyring.js';
 
@@ -37,7 +37,32 @@ export interface Transition {
   readonly confirmations?: number | null;
   readonly errorCode?: string | null;
   readonly holdHeight?: number | null;
+  readonly rungs?: number | null;
+  readonly rung?: number | null;
+  readonly feeRate?: number | null;
+  readonly txids?: readonly string[] | null;
+  readonly sentHeight?: number | null;
+  readonly sent?: readonly SentRung[];
 }
+
+type Encode = (t: Transition) => Param | undefined;
+const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v));
+
+/** Each optional field of a transition: its column, and how it is stored (undefined leaves it as it is). */
+const TRANSITION_COLUMNS: ReadonlyArray<readonly [string, Encode]> = [
+  ['txid', (t) => (t.txid === undefined ? undefined : Buffer.from(t.txid, 'hex'))],
+  ['attempts', (t) => t.attempts],
+  ['broadcast_at', (t) => t.broadcastAt],
+  ['confirmations', (t) => t.confirmations],
+  ['error_code', (t) => t.errorCode],
+  ['hold_height', (t) => t.holdHeight],
+  ['rungs', (t) => t.rungs],
+  ['rung', (t) => t.rung],
+  ['fee_rate', (t) => t.feeRate],
+  ['txids', (t) => (t.txids === undefined ? undefined : json(t.txids))],
+  ['sent_height', (t) => t.sentHeight],
+  ['sent', (t) => (t.sent === undefined ? undefined : json(t.sent))],
+];
 
 export interface StoreOptions {
   readonly maxPending: number;
@@ -60,11 +85,18 @@ interface Row {
   confirmations: number | null;
   error_code: string | null;
   hold_height: number | null;
+  rungs: number | null;
+  rung: number | null;
+  fee_rate: number | null;
+  txids: string | null;
+  sent_height: number | null;
+  sent: string | null;
 }
 
-const COLUMNS = 'id, key_id, locktime, window, state, wake, sealed, token_hash, txid, attempts, broadcast_at, confirmations, error_code, hold_height';
+const LADDER_COLUMNS = 'rungs, rung, fee_rate, txids, sent_height, sent';
+const COLUMNS = `id, key_id, locktime, window, state, wake, sealed, token_hash, txid, attempts, broadcast_at, confirmations, error_code, hold_height, ${LADDER_COLUMNS}`;
 /** Everything but the blob and token hash: a tick that finds 1,000 due records reads no 560-byte blobs. */
-const DUE_COLUMNS = 'id, key_id, locktime, window, state, wake, txid, attempts, broadcast_at, confirmations, error_code, hold_height';
+const DUE_COLUMNS = `id, key_id, locktime, window, state, wake, txid, attempts, broadcast_at, confirmations, error_code, hold_height, ${LADDER_COLUMNS}`;
 const INSERT_COLUMNS = '(id, key_id, locktime, window, state, wake, sealed, token_hash)';
 const PENDING_STATES: readonly State[] = [State.Pending, State.Windowed];
 
@@ -84,10 +116,17 @@ function toRecord(row: Row): StoredRecord {
     confirmations: row.confirmations,
     errorCode: row.error_code,
     holdHeight: row.hold_height,
+    rungs: row.rungs,
+    rung: row.rung,
+    feeRate: row.fee_rate,
+    txids: row.txids === null ? null : (JSON.parse(row.txids) as string[]),
+    sentHeight: row.sent_height,
+    sent: row.sent === null ? [] : (JSON.parse(row.sent) as SentRung[]),
   };
 }
 
-type DueTuple = [string, string, number, number, number, number, string, number, number | null, number | null, string | null, number | null];
+type DueTuple = [string, string, number, number, number, number, string, number, number | null, number | null, string | null, number | null,
+  number | null, number | null, number | null, string[] | null, number | null, SentRung[]];
 
 interface Queued {
   readonly record: NewRecord;
@@ -255,12 +294,13 @@ export class Store {
   private async due(where: string, params: Param[], limit: number): Promise<DueRecord[]> {
     const row = await this.reader.get<{ j: string }>(
       `SELECT json_group_array(json_array(lower(hex(id)), lower(hex(key_id)), locktime, window, state, wake, lower(hex(txid)),
-         attempts, broadcast_at, confirmations, error_code, hold_height)) AS j
+         attempts, broadcast_at, confirmations, error_code, hold_height,
+         rungs, rung, fee_rate, json(txids), sent_height, json(coalesce(sent, '[]')))) AS j
        FROM (SELECT ${DUE_COLUMNS} FROM records WHERE ${where} ORDER BY wake LIMIT ?)`,
       [...params, limit],
     );
     const rows = JSON.parse(row?.j ?? '[]') as DueTuple[];
-    return rows.map(([id, keyId, locktime, window, state, wake, txid, attempts, broadcastAt, confirmations, errorCode, holdHeight]) => ({
+    return rows.map(([id, keyId, locktime, window, state, wake, txid, attempts, broadcastAt, confirmations, errorCode, holdHeight, rungs, rung, feeRate, txids, sentHeight, sent]) => ({
       id,
       keyId,
       locktime,
@@ -273,6 +313,12 @@ export class Store {
       confirmations,
       errorCode,
       holdHeight,
+      rungs,
+      rung,
+      feeRate,
+      txids,
+      sentHeight,
+      sent,
     }));
   }
 
@@ -346,12 +392,10 @@ export class Store {
     const sets = ['state = ?', 'wake = ?'];
     const params: Param[] = [t.to, t.wake];
     if (t.wipe) sets.push('sealed = NULL');
-    if (t.txid !== undefined) (sets.push('txid = ?'), params.push(Buffer.from(t.txid, 'hex')));
-    if (t.attempts !== undefined) (sets.push('attempts = ?'), params.push(t.attempts));
-    if (t.broadcastAt !== undefined) (sets.push('broadcast_at = ?'), params.push(t.broadcastAt));
-    if (t.confirmations !== undefined) (sets.push('confirmations = ?'), params.push(t.confirmations));
-    if (t.errorCode !== undefined) (sets.push('error_code = ?'), params.push(t.errorCode));
-    if (t.holdHeight !== undefined) (sets.push('hold_height = ?'), params.push(t.holdHeight));
+    for (const [column, encode] of TRANSITION_COLUMNS) {
+      const value = encode(t);
+      if (value !== undefined) (sets.push(`${column} = ?`), params.push(value));
+    }
     params.push(Buffer.from(t.id, 'hex'), ...t.from);
     const { changes } = await this.writer.run(
       `UPDATE records SET ${sets.join(', ')} WHERE id = ? AND state IN (${t.from.map(() => '?').join(',')})`,
@@ -405,5 +449,11 @@ function freshRecord(r: NewRecord): StoredRecord {
     confirmations: null,
     errorCode: null,
     holdHeight: null,
+    rungs: null,
+    rung: null,
+    feeRate: null,
+    txids: null,
+    sentHeight: null,
+    sent: [],
   };
 }
