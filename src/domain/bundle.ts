@@ -5,7 +5,7 @@
 // layout (bad_bundle) → padding (bad_padding) → each transaction parses (malformed_transaction) →
 // counts, duplicates, parent-before-child (bad_bundle) → locktimes (locktime_mismatch) →
 // strictly rising fee rates (bad_bundle) → every two rungs conflict (rungs_not_conflicting).
-import { Transaction } from 'bitcoinjs-lib';
+import { Transaction } from 'bitcoinjs-lib/src/transaction';
 import { locktimeType } from './locktime.js';
 
 /** "RSB1": read as a transaction version (826430290) it is not standard, so it never starts a transaction. */

@@ -1,6 +1,6 @@
 // What an opened plaintext holds (SPEC §2, §7): one transaction followed by zero padding, or an
 // RSB1 bundle; either way a Ladder for the rest of the system. Browser-safe, like bundle.ts.
-import { Transaction } from 'bitcoinjs-lib';
+import { Transaction } from 'bitcoinjs-lib/src/transaction';
 import { decodeBundle, invalid, isBundle, ladderTxOf, parseTx, type LadderResult } from './bundle.js';
 
 export function readPlaintext(plaintext: Uint8Array, declaredLocktime: number): LadderResult {
