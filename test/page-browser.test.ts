@@ -9,9 +9,12 @@ import { chromium, type Browser, type Page, type Request } from 'playwright-core
 import { TestExplorer } from './support/explorer.js';
 import { startService, type Service } from './support/service.js';
 import { makeTx, type TestTx } from './support/txs.js';
-import { openSealed } from '../src/crypto/sealed-box.js';
+import { createHash } from 'node:crypto';
+import sodium from 'libsodium-wrappers';
+import { openSealed, SEAL_OVERHEAD } from '../src/crypto/sealed-box.js';
 import { pad } from '../src/crypto/padding.js';
-import { fixture, type TransactionFixtures } from './support/fixtures.js';
+import { parseTransaction } from '../src/client/envelope.js';
+import { fixture, type SealingFixtures, type TransactionFixtures } from './support/fixtures.js';
 
 interface BrowserWorld {
   dir: string;
@@ -142,22 +145,79 @@ test('with JavaScript off (Tor Browser, Safest), the page says the server will s
   t.true(requests.every((r) => r.url().startsWith(w.service.url)));
 });
 
-test('the browser\'s own transaction parser agrees with the fixture table (txid, locktime, what it refuses)', async (t) => {
+interface BundleResults {
+  transactions: Array<{ txid: string; locktime: number; locktimeType: string; sealed: string; id: string } | { error: { name: string; message: string } }>;
+  sealed: string[];
+  badKeys: Array<{ error: { name: string; message: string } } | string>;
+}
+
+/** Runs in the page: the module the page itself loaded (the bundle), fed the fixture rows. */
+async function runBundle(input: { txs: string[]; plaintexts: string[]; publicKey: string }): Promise<BundleResults> {
+  const path = '/assets/page.js';
+  const bundle = await import(path);
+  const bytes = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const attempt = <T,>(fn: () => T) => {
+    try {
+      return fn();
+    } catch (err) {
+      return { error: { name: (err as Error).name, message: (err as Error).message } };
+    }
+  };
+  const key = bytes(input.publicKey);
+  return {
+    transactions: input.txs.map((tx) =>
+      attempt(() => {
+        const parsed = bundle.parseTransaction(tx);
+        const sealed = bundle.sealTransaction(key, parsed);
+        return { txid: parsed.txid, locktime: parsed.locktime, locktimeType: parsed.locktimeType, sealed: hex(sealed.sealed), id: sealed.id };
+      }),
+    ),
+    sealed: input.plaintexts.map((p) => hex(bundle.seal(key, bytes(p)))),
+    badKeys: [31, 33, 0].map((n) => attempt(() => hex(bundle.seal(new Uint8Array(n), new Uint8Array(1))))),
+  };
+}
+
+const errorOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return { name: (err as Error).name, message: (err as Error).message };
+  }
+};
+
+test('the page\'s bundled script, as the browser runs it, holds to the transaction and sealing fixture tables', async (t) => {
   const w = await makeBrowserWorld(t);
   const { page, problems } = await open(w, true);
-  const table = fixture<TransactionFixtures>('transactions.json');
-  const results = await page.evaluate(async (hexes: string[]) => {
-    const path = '/assets/envelope.js';
-    const envelope = await import(path);
-    return hexes.map((hex) => {
-      try {
-        return envelope.parseTransaction(envelope.hexToBytes(hex));
-      } catch (err) {
-        return { error: String(err) };
-      }
-    });
-  }, [...table.valid.map((v) => v.hex), ...table.invalid.map((v) => v.hex)]);
-  table.valid.forEach((v, i) => t.deepEqual(results[i], { locktime: v.locktime, txid: v.txid }, v.description));
-  table.invalid.forEach((v, i) => t.truthy((results[table.valid.length + i] as { error?: string }).error, v.description));
+  const txs = fixture<TransactionFixtures>('transactions.json');
+  const sealing = fixture<SealingFixtures>('sealing.json');
+  const pk = Buffer.from(sealing.key.publicKey, 'hex');
+  const sk = Buffer.from(sealing.key.secretKey, 'hex');
+  const results = await page.evaluate(runBundle, {
+    txs: [...txs.valid, ...txs.invalid].map((v) => v.hex),
+    plaintexts: sealing.valid.map((v) => v.plaintext),
+    publicKey: sealing.key.publicKey,
+  });
+
+  txs.valid.forEach((v, i) => {
+    const r = results.transactions[i] as { txid: string; locktime: number; locktimeType: string; sealed: string; id: string };
+    t.like(r, { txid: v.txid, locktime: v.locktime, locktimeType: v.locktimeType }, v.description);
+    const sealed = Buffer.from(r.sealed, 'hex');
+    t.deepEqual(Buffer.from(openSealed(sealed, pk, sk) ?? []), Buffer.from(pad(Buffer.from(v.hex, 'hex'))), `padded and sealed: ${v.description}`);
+    t.is(r.id, createHash('sha256').update(sealed).digest('hex').slice(0, 32), `id: ${v.description}`);
+  });
+  // The same refusal as the library in Node, message and all: it is the same code.
+  txs.invalid.forEach((v, i) => t.deepEqual(results.transactions[txs.valid.length + i], { error: errorOf(() => parseTransaction(v.hex)) }, v.description));
+
+  await sodium.ready;
+  sealing.valid.forEach((v, i) => {
+    const sealed = Buffer.from(results.sealed[i]!, 'hex');
+    t.is(sealed.length, v.plaintext.length / 2 + SEAL_OVERHEAD, v.description);
+    t.is(Buffer.from(openSealed(sealed, pk, sk)!).toString('hex'), v.plaintext, v.description);
+    t.is(Buffer.from(sodium.crypto_box_seal_open(sealed, pk, sk)).toString('hex'), v.plaintext, `libsodium opens it: ${v.description}`);
+  });
+  // The table's invalid rows are blobs that must not open: the page only seals, so they are the server's (sealing.test.ts).
+  t.deepEqual(results.badKeys, [31, 33, 0].map(() => ({ error: { name: 'TypeError', message: 'public key must be 32 bytes' } })));
   t.deepEqual(problems, []);
 });

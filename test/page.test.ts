@@ -1,6 +1,7 @@
 // The page at `/` without a browser (through app.callback()): what it shows, the headers that keep
 // it private, and the no-JavaScript forms (the server seals on receipt).
 import test from 'ava';
+import { readFile } from 'node:fs/promises';
 import { makeWorld } from './support/world.js';
 import { makeTx } from './support/txs.js';
 import { PAGE_CSP } from '../src/http/page.js';
@@ -30,15 +31,16 @@ test('the page shows network, tip and keys, with a strict CSP, no referrer and n
   t.notRegex(res.text, /<script>|\son[a-z]+=|style=/, 'no inline script, handler or style (the CSP forbids them)');
 });
 
-test('the scripts the page needs are served same-origin as JavaScript; nothing else under /assets', async (t) => {
+test('the page\'s one script (as npm run build bundled it) and its style are served same-origin; nothing else under /assets', async (t) => {
   const w = await makeWorld({ page: true });
   t.teardown(() => w.close());
-  for (const path of ['/assets/page.js', '/assets/envelope.js', '/assets/nacl-fast.min.js', '/assets/noble/blake2.js', '/assets/noble/sha2.js', '/assets/noble/utils.js']) {
-    const res = await w.request({ method: 'GET', url: path });
-    t.is(res.status, 200, path);
-    t.regex(String(res.headers['content-type']), /^text\/javascript/, path);
-  }
-  for (const path of ['/assets/keys.json', '/assets/noble/index.js', '/assets/..%2Fpackage.json']) {
+  const script = await w.request({ method: 'GET', url: '/assets/page.js' });
+  t.is(script.status, 200);
+  t.regex(String(script.headers['content-type']), /^text\/javascript/);
+  t.is(script.text, await readFile(new URL('../web/page.js', import.meta.url), 'utf8'), 'the bundle under dist/web');
+  const style = await w.request({ method: 'GET', url: '/assets/page.css' });
+  t.regex(String(style.headers['content-type']), /^text\/css/);
+  for (const path of ['/assets/envelope.js', '/assets/nacl-fast.min.js', '/assets/noble/blake2.js', '/assets/keys.json', '/assets/..%2Fpackage.json']) {
     t.is((await w.request({ method: 'GET', url: path })).status, 404, path);
   }
 });

@@ -4,13 +4,7 @@ import sodium from 'libsodium-wrappers';
 import nacl from 'tweetnacl';
 import { openSealed, seal, SEAL_OVERHEAD } from '../src/crypto/sealed-box.js';
 import { pad, paddedLength, isZeroTail } from '../src/crypto/padding.js';
-import { fixture } from './support/fixtures.js';
-
-interface SealingFixtures {
-  key: { publicKey: string; secretKey: string };
-  valid: Array<{ description: string; plaintext: string; sealed: string }>;
-  invalid: Array<{ description: string; sealed: string }>;
-}
+import { fixture, type SealingFixtures } from './support/fixtures.js';
 const f = fixture<SealingFixtures>('sealing.json');
 const pk = Buffer.from(f.key.publicKey, 'hex');
 const sk = Buffer.from(f.key.secretKey, 'hex');

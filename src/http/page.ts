@@ -2,9 +2,6 @@
 // HTML forms that work without JavaScript (the server then seals on receipt), and a same-origin
 // script that seals in the browser when JavaScript is on. No cookies, no third parties.
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { AppDeps } from './app.js';
@@ -23,18 +20,11 @@ export interface PageAsset {
   readonly body: Buffer;
 }
 
-/** Everything the page serves besides HTML, read once at start: our script and style, tweetnacl, and @noble/hashes' BLAKE2b and SHA-256 as ES modules. */
+/** Everything the page serves besides HTML, read once at start: its style, and its script as `npm run build` bundled it (scripts/build-page.ts). */
 export async function loadPageAssets(): Promise<ReadonlyMap<string, PageAsset>> {
-  const require = createRequire(import.meta.url);
-  const web = fileURLToPath(new URL('../../../web/', import.meta.url));
-  const noble = dirname(require.resolve('@noble/hashes/blake2.js'));
-  const js = 'text/javascript; charset=utf-8';
-  const files: Array<[string, string, string]> = [
-    ['/assets/page.js', join(web, 'page.js'), js],
-    ['/assets/envelope.js', join(web, 'envelope.js'), js],
-    ['/assets/page.css', join(web, 'page.css'), 'text/css; charset=utf-8'],
-    ['/assets/nacl-fast.min.js', require.resolve('tweetnacl/nacl-fast.min.js'), js],
-    ...['blake2.js', 'sha2.js', '_blake.js', '_md.js', '_u64.js', 'utils.js'].map((f): [string, string, string] => [`/assets/noble/${f}`, join(noble, f), js]),
+  const files: Array<[string, URL, string]> = [
+    ['/assets/page.js', new URL('../../web/page.js', import.meta.url), 'text/javascript; charset=utf-8'],
+    ['/assets/page.css', new URL('../../../web/page.css', import.meta.url), 'text/css; charset=utf-8'],
   ];
   const assets = new Map<string, PageAsset>();
   for (const [path, file, type] of files) assets.set(path, { type, body: await readFile(file) });
@@ -128,7 +118,6 @@ server cannot read it before it matures.</p>
 <input type="text" id="cancel-id" name="id" required autocomplete="off">
 <label for="cancel-token">token</label><input type="text" id="cancel-token" name="token" required autocomplete="off">
 <button type="submit">Cancel it</button></form>
-<script src="/assets/nacl-fast.min.js"></script>
 <script type="module" src="/assets/page.js"></script>`;
   };
 
@@ -139,7 +128,7 @@ server cannot read it before it matures.</p>
       ctx.status = 204;
     });
 
-    router.get(['/assets/:name', '/assets/noble/:name'], (ctx) => {
+    router.get('/assets/:name', (ctx) => {
       const asset = deps.assets.get(ctx.path);
       if (!asset) throw new HttpRefusal('not_found', `no asset ${ctx.path}`);
       ctx.type = asset.type;

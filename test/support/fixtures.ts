@@ -10,3 +10,10 @@ export interface TransactionFixtures {
   valid: Array<{ description: string; hex: string; txid: string; locktime: number; locktimeType: 'height' | 'time' }>;
   invalid: Array<{ description: string; hex: string }>;
 }
+
+/** test/fixtures/sealing.json: blobs libsodium sealed to `key`, which must open to `plaintext`, and blobs that must not open. */
+export interface SealingFixtures {
+  key: { publicKey: string; secretKey: string };
+  valid: Array<{ description: string; plaintext: string; sealed: string }>;
+  invalid: Array<{ description: string; sealed: string }>;
+}
