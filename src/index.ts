@@ -1,6 +1,6 @@
 // The package's main export: the client library for wallets (seal, pad, submit through Tor).
 export { RelayStoreClient, FINAL_STATUSES, type RelayStoreClientOptions, type ServerInfo, type Submission, type RecordStatus } from './client/client.js';
-export { parseTransaction, sealTransaction, type ParsedTransaction, type SealedTransaction } from './client/envelope.js';
+export { parseTransaction, sealTransaction, type Plaintext, type ParsedTransaction, type SealedTransaction } from './client/envelope.js';
 export { seal, openSealed, SEAL_OVERHEAD } from './crypto/sealed-box.js';
 export { pad, paddedLength } from './crypto/padding.js';
 export { verifyReceipt, receiptMessage } from './keys/receipts.js';
@@ -11,3 +11,24 @@ export { ServerError } from './client/errors/server-error.js';
 export { BadResponseError } from './client/errors/bad-response-error.js';
 export { BadReceiptError } from './client/errors/bad-receipt-error.js';
 export { KeyMismatchError } from './client/errors/key-mismatch-error.js';
+export {
+  RelayStoreGroup,
+  overallStatus,
+  GROUP_ID,
+  type RelayStoreGroupOptions,
+  type GroupServer,
+  type GroupMember,
+  type Group,
+  type GroupSubmission,
+  type GroupSubmitOptions,
+  type ServerOutcome,
+  type MemberStatus,
+  type GroupStatus,
+  type CancelOutcome,
+  type CancelReport,
+  type RenewOptions,
+  type RenewResult,
+  type AuditReport,
+} from './client/group.js';
+export { type AuditFinding, type Evidence } from './client/group-audit.js';
+export { NotEnoughAcceptancesError } from './client/errors/not-enough-acceptances-error.js';

@@ -4,7 +4,7 @@ import { SocksTransport, DirectTransport, freshCredentials, type Transport } fro
 import { verifyReceipt } from '../keys/receipts.js';
 import { keyIdOf } from '../keys/keyring.js';
 import type { LocktimeType, Tip } from '../domain/locktime.js';
-import { parseTransaction, sealTransaction } from './envelope.js';
+import { parseTransaction, sealTransaction, type Plaintext } from './envelope.js';
 import { BadResponseError } from './errors/bad-response-error.js';
 import { BadReceiptError } from './errors/bad-receipt-error.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
@@ -46,6 +46,8 @@ export interface Submission {
   /** Ed25519 signature by `receiptKey`, verified before this was returned. */
   readonly receipt: string;
   readonly receiptKey: string;
+  /** The sealing key the blob was sealed to. */
+  readonly keyId: string;
   /** Hex SHA-256 of the sealed blob, which the receipt signs: keep it to show the receipt to anyone later. */
   readonly sealedSha256: string;
   /** True when the server already had this exact blob (a retry that had reached it). */
@@ -116,7 +118,11 @@ export class RelayStoreClient {
 
   /** Parses, pads and seals `tx` locally, submits it, and verifies the receipt. */
   async submit(tx: string | Uint8Array, options: { window?: number } = {}): Promise<Submission> {
-    const parsed = parseTransaction(tx);
+    return this.submitPlaintext(parseTransaction(tx), options);
+  }
+
+  /** Pads and seals what a builder made (a parsed transaction, or a bundle), submits it, and verifies the receipt. */
+  async submitPlaintext(parsed: Plaintext, options: { window?: number } = {}): Promise<Submission> {
     const info = await this.info();
     const expect = this.options.expectKey;
     if (expect !== undefined && expect !== info.sealing.publicKey && expect !== info.sealing.keyId) {
@@ -157,6 +163,7 @@ export class RelayStoreClient {
       locktimeType: parsed.locktimeType,
       receipt: a.receipt,
       receiptKey: info.receipts.publicKey,
+      keyId: info.sealing.keyId,
       sealedSha256: sealed.sealedSha256,
       alreadyKnown: answer.status === 200,
     };

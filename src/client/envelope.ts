@@ -11,14 +11,18 @@ import { seal } from '../crypto/sealed-box.js';
 import { locktimeType, type LocktimeType } from '../domain/locktime.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
 
-export interface ParsedTransaction {
+/** What a client seals: a transaction, or anything else SPEC §2 allows in the plaintext (a §7 bundle),
+ * with the locktime it declares in clear and the txid it reports (a bundle's first). */
+export interface Plaintext {
   readonly bytes: Uint8Array;
   readonly txid: string;
   readonly locktime: number;
   readonly locktimeType: LocktimeType;
 }
 
-export interface SealedTransaction extends ParsedTransaction {
+export type ParsedTransaction = Plaintext;
+
+export interface SealedTransaction extends Plaintext {
   readonly sealed: Uint8Array;
   /** Hex SHA-256 of the sealed bytes: the id is its first 16 bytes, the receipt signs all of it. */
   readonly sealedSha256: string;
@@ -46,7 +50,7 @@ export function parseTransaction(tx: string | Uint8Array): ParsedTransaction {
   return { bytes, txid: parsed.getId(), locktime: parsed.locktime, locktimeType: locktimeType(parsed.locktime) };
 }
 
-export function sealTransaction(publicKey: Uint8Array, tx: ParsedTransaction): SealedTransaction {
+export function sealTransaction(publicKey: Uint8Array, tx: Plaintext): SealedTransaction {
   const sealed = seal(publicKey, pad(tx.bytes));
   const sealedSha256 = bytesToHex(sha256(sealed));
   return { ...tx, sealed, sealedSha256, id: sealedSha256.slice(0, 32) };
