@@ -18,6 +18,8 @@ export interface Config {
   readonly torConfig: string | null;
   readonly pollIntervalSeconds: number;
   readonly confirmations: number;
+  readonly feeTargetBlocks: number;
+  readonly feeBumpBlocks: number;
   readonly maxPending: number;
   readonly maxSealedBytes: number;
   readonly maxWindowSeconds: number;
@@ -61,6 +63,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'tor-config', flag: false, help: 'file of torrc lines appended to the managed tor configuration' },
   { name: 'poll-interval', flag: false, help: 'seconds between chain polls (default 30)' },
   { name: 'confirmations', flag: false, help: 'depth at which a transaction is confirmed (default 6)' },
+  { name: 'fee-target', flag: false, help: 'confirmation target in blocks whose fee estimate picks the rung (default 6)' },
+  { name: 'fee-bump-blocks', flag: false, help: 'blocks a sent rung may stay unconfirmed before the next replaces it (default 3)' },
   { name: 'max-pending', flag: false, help: 'pending records above which submissions get store_full (default 1000000)' },
   { name: 'max-sealed-bytes', flag: false, help: 'largest sealed blob accepted (default 102400)' },
   { name: 'max-window', flag: false, help: 'largest window in seconds (default 86400)' },
@@ -182,6 +186,8 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     torConfig: torConfig === null ? null : resolve(torConfig),
     pollIntervalSeconds: int('poll-interval', 30, 1, 3600),
     confirmations: int('confirmations', 6, 1, 1000),
+    feeTargetBlocks: int('fee-target', 6, 1, 1008),
+    feeBumpBlocks: int('fee-bump-blocks', 3, 1, 1000),
     maxPending: int('max-pending', 1_000_000, 1),
     maxSealedBytes: int('max-sealed-bytes', 102_400, 1024, 4_000_000),
     maxWindowSeconds: int('max-window', 86_400, 0, 30 * 86_400),

@@ -90,13 +90,13 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
   }
 
   const explorers = config.explorers.map((e) => new Esplora(e, transport, { timeoutMs: config.requestTimeoutSeconds * 1000 }));
-  const watcher = new ChainWatcher({ explorers, pollIntervalMs: config.pollIntervalSeconds * 1000, clock, log });
+  const watcher = new ChainWatcher({ explorers, pollIntervalMs: config.pollIntervalSeconds * 1000, feeTargetBlocks: config.feeTargetBlocks, clock, log });
   tip = watcher;
   const opener = new WorkerOpener(keys.all());
   const scheduler = new Scheduler({
     store,
     opener,
-    broadcaster: new EsploraBroadcaster(explorers),
+    broadcaster: new EsploraBroadcaster(explorers, log),
     tracker: new EsploraTracker(explorers),
     clock,
     tip: () => watcher.current(),

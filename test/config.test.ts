@@ -3,10 +3,10 @@ import test from 'ava';
 import { parseServeConfig, DEFAULT_EXPLORERS } from '../src/config.js';
 import { runCli } from './support/service.js';
 
-test('defaults: bitcoin, ./data, loopback 8080, managed tor, onion explorers, 30 s polls, 6 confirmations', (t) => {
+test('defaults: bitcoin, ./data, loopback 8080, managed tor, onion explorers, 30 s polls, 6 confirmations, fee target 6, bump after 3', (t) => {
   const r = parseServeConfig([], {});
   if (r.kind !== 'ok') return t.fail(r.problems.join('; '));
-  t.like(r.config, { network: 'bitcoin', listenHost: '127.0.0.1', listenPort: 8080, tor: 'managed', socks: 'socks5h://127.0.0.1:9050', pollIntervalSeconds: 30, confirmations: 6, onion: null });
+  t.like(r.config, { network: 'bitcoin', listenHost: '127.0.0.1', listenPort: 8080, tor: 'managed', socks: 'socks5h://127.0.0.1:9050', pollIntervalSeconds: 30, confirmations: 6, onion: null, feeTargetBlocks: 6, feeBumpBlocks: 3 });
   t.true(r.config.dataDir.endsWith('/data'));
   t.deepEqual(r.config.explorers, DEFAULT_EXPLORERS.bitcoin);
   t.true(r.config.explorers.every((e) => new URL(e).hostname.endsWith('.onion')));
@@ -15,10 +15,10 @@ test('defaults: bitcoin, ./data, loopback 8080, managed tor, onion explorers, 30
 test('flags in both forms, repeatable --explorer, environment for the rest', (t) => {
   const r = parseServeConfig(
     ['--network', 'signet', '--explorer=http://a.onion/api', '--explorer', 'http://b.onion/api', '--tor', 'external', '--socks', 'socks5h://127.0.0.1:9150'],
-    { RELAYSTORE_POLL_INTERVAL: '5', RELAYSTORE_CONFIRMATIONS: '2', RELAYSTORE_NETWORK: 'testnet' },
+    { RELAYSTORE_POLL_INTERVAL: '5', RELAYSTORE_CONFIRMATIONS: '2', RELAYSTORE_NETWORK: 'testnet', RELAYSTORE_FEE_TARGET: '2', RELAYSTORE_FEE_BUMP_BLOCKS: '1' },
   );
   if (r.kind !== 'ok') return t.fail(r.problems.join('; '));
-  t.like(r.config, { network: 'signet', tor: 'external', socks: 'socks5h://127.0.0.1:9150', pollIntervalSeconds: 5, confirmations: 2 });
+  t.like(r.config, { network: 'signet', tor: 'external', socks: 'socks5h://127.0.0.1:9150', pollIntervalSeconds: 5, confirmations: 2, feeTargetBlocks: 2, feeBumpBlocks: 1 });
   t.deepEqual(r.config.explorers, ['http://a.onion/api', 'http://b.onion/api']);
 });
 
@@ -36,6 +36,8 @@ const INVALID: Array<[string, string[], RegExp]> = [
   ['an unknown network', ['--network', 'mainnet'], /--network must be one of/],
   ['a bad poll interval', ['--poll-interval', '0'], /--poll-interval must be an integer/],
   ['an unknown option', ['--frobnicate'], /unknown argument/],
+  ['a fee target of 0 blocks', ['--fee-target', '0'], /--fee-target must be an integer from 1/],
+  ['a bump after 0 blocks', ['--fee-bump-blocks', '0'], /--fee-bump-blocks must be an integer from 1/],
   ['a malformed onion', ['--tor', 'external', '--onion', 'example.com'], /v3 onion address/],
 ];
 for (const [description, argv, message] of INVALID) {

@@ -11,6 +11,7 @@ import { Store } from '../src/store/store.js';
 import { Scheduler } from '../src/engine/scheduler.js';
 import { InlineOpener } from '../src/engine/opener.js';
 import type { Broadcaster, BroadcastOutcome } from '../src/engine/broadcaster.js';
+import type { Rung } from '../src/domain/bundle.js';
 import type { Tracker } from '../src/engine/tracker.js';
 import type { TxStatusAnswer } from '../src/chain/esplora.js';
 import { seal } from '../src/crypto/sealed-box.js';
@@ -22,8 +23,8 @@ import { silentLogger } from '../src/util/log.js';
 class FakeBroadcaster implements Broadcaster {
   readonly sent: Array<{ rawHex: string; txid: string }> = [];
   next: BroadcastOutcome[] = [];
-  async broadcast(rawHex: string, txid: string): Promise<BroadcastOutcome> {
-    this.sent.push({ rawHex, txid });
+  async broadcast(rung: Rung): Promise<BroadcastOutcome> {
+    for (const { hex, txid } of rung.txs) this.sent.push({ rawHex: hex, txid });
     return this.next.shift() ?? { kind: 'accepted', verified: true };
   }
 }

@@ -1,21 +1,30 @@
-// Classifies an Esplora answer to POST /tx (SPEC §5). Esplora relays Bitcoin Core's RPC errors as
-// HTTP 400 with a body like `sendrawtransaction RPC error: {"code":-26,"message":"non-final"}`.
+// Classifies an explorer's answer to a broadcast (SPEC §5, §7). Esplora relays Bitcoin Core's RPC
+// errors as HTTP 400 text like `sendrawtransaction RPC error: {"code":-26,"message":"non-final"}`;
+// a package answer is Core's `submitpackage` result (HTTP 200 JSON) or such a 400 text.
 export type BroadcastAnswer =
   | { readonly kind: 'accepted' }
   | { readonly kind: 'already_known' }
   | { readonly kind: 'non_final'; readonly reason: string }
+  | { readonly kind: 'fee_too_low'; readonly reason: string }
   | { readonly kind: 'missing_or_spent' }
   | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'retry'; readonly reason: string };
 
-/** Policy refusals that a later mempool may lift: keep the transaction and try again later. */
-const TEMPORARY = [
+/** Refused for its fee: a rung that pays more may pass at once (SPEC §7 climbs on these). */
+const FEE = [
   'min relay fee not met',
   'mempool min fee not met',
+  'insufficient fee',
+  // A full mempool trims the lowest fee rates first: the same refusal, said differently.
   'mempool full',
+  'package-fee-too-low',
+  'package rbf failed: insufficient',
+];
+
+/** Policy refusals that a later mempool may lift: keep the transaction and try again later. */
+const TEMPORARY = [
   'too-long-mempool-chain',
   'txn-mempool-conflict',
-  'insufficient fee',
   'too-many-replacements',
   'replacement-adds-unconfirmed',
   'bad-txns-spends-conflicting-tx',
@@ -27,6 +36,7 @@ const TEMPORARY = [
 const PERMANENT = ['mandatory-script-verify-flag-failed', 'bad-txns-', 'bad-witness', 'TX decode failed', 'scriptsig-', 'tx-size-small', 'dust', 'scriptpubkey', 'version'];
 
 const RPC_ERROR_RE = /RPC error:?\s*(\{.*\})\s*$/s;
+const RPC_DESERIALIZATION_ERROR = -22;
 
 export interface RpcError {
   readonly code: number | null;
@@ -34,7 +44,8 @@ export interface RpcError {
 }
 
 export function parseRpcError(body: string): RpcError {
-  const match = RPC_ERROR_RE.exec(body.trim());
+  const text = unwrapJsonError(body.trim());
+  const match = RPC_ERROR_RE.exec(text);
   if (match) {
     try {
       const parsed = JSON.parse(match[1]!) as { code?: unknown; message?: unknown };
@@ -43,13 +54,29 @@ export function parseRpcError(body: string): RpcError {
       // Not JSON after all: fall through to the raw text.
     }
   }
-  return { code: null, message: body.trim().slice(0, 200) };
+  return { code: null, message: text.slice(0, 200) };
+}
+
+/** mempool.space's own routes answer errors as `{"error":"<text>"}` to clients that accept JSON. */
+function unwrapJsonError(body: string): string {
+  if (!body.startsWith('{')) return body;
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    return typeof parsed?.error === 'string' ? parsed.error.trim() : body;
+  } catch {
+    return body;
+  }
 }
 
 export function classifyBroadcast(status: number, body: string): BroadcastAnswer {
   if (status >= 200 && status < 300) return { kind: 'accepted' };
   if (status >= 500 || status === 429 || status === 408) return { kind: 'retry', reason: `HTTP ${status}` };
   const { code, message } = parseRpcError(body);
+  return classifyRejection(code, message, status);
+}
+
+/** One reject reason: sendrawtransaction's error, or the `error` of one `tx-results` entry. */
+export function classifyRejection(code: number | null, message: string, status = 400): BroadcastAnswer {
   const m = message.toLowerCase();
   if (code === -27 || m.includes('txn-already-known') || m.includes('txn-already-in-mempool') || m.includes('already in block chain') || m.includes('outputs already in utxo set')) {
     return { kind: 'already_known' };
@@ -58,10 +85,11 @@ export function classifyBroadcast(status: number, body: string): BroadcastAnswer
   if (m.includes('bad-txns-inputs-missingorspent') || m.includes('missing-inputs') || m.includes('missing inputs') || m.includes('missingorspent')) {
     return { kind: 'missing_or_spent' };
   }
-  if (status === 400 && TEMPORARY.some((t) => m.includes(t.toLowerCase()))) return { kind: 'retry', reason: message };
-  if (status === 400 && (code === -22 || code === -25 || code === -26) && PERMANENT.some((p) => m.includes(p.toLowerCase()))) {
-    return { kind: 'invalid', reason: message };
-  }
+  if (status !== 400) return { kind: 'retry', reason: `HTTP ${status}: ${message.slice(0, 120)}` };
+  if (FEE.some((f) => m.includes(f))) return { kind: 'fee_too_low', reason: message };
+  if (TEMPORARY.some((t) => m.includes(t.toLowerCase()))) return { kind: 'retry', reason: message };
+  if (code === RPC_DESERIALIZATION_ERROR) return { kind: 'invalid', reason: message || 'TX decode failed' };
+  if ((code === -25 || code === -26) && PERMANENT.some((p) => m.includes(p.toLowerCase()))) return { kind: 'invalid', reason: message };
   // Anything unrecognised is kept and retried: losing a transaction to a quirky explorer is worse.
   return { kind: 'retry', reason: `HTTP ${status}: ${message.slice(0, 120)}` };
 }

@@ -2,6 +2,8 @@
 import type { Tip } from '../domain/locktime.js';
 import type { HttpOutcome, SocksCredentials, Transport } from '../net/transport.js';
 import { classifyBroadcast, type BroadcastAnswer } from './esplora-errors.js';
+import { classifyPackage } from './package-answer.js';
+import { parseFeeEstimates, type FeeEstimates } from './fee-estimates.js';
 
 export type Unreachable = { readonly kind: 'unreachable'; readonly reason: string };
 
@@ -12,10 +14,18 @@ export type TxStatusAnswer =
   | { readonly kind: 'unknown' }
   | Unreachable;
 export type PostAnswer = BroadcastAnswer | Unreachable;
+/** `no_endpoint`: the explorer answered 404 at that package path. */
+export type PackagePostAnswer = PostAnswer | { readonly kind: 'no_endpoint' };
+export type FeeEstimatesAnswer = { readonly kind: 'estimates'; readonly estimates: FeeEstimates } | Unreachable;
+
+/** Blockstream's Esplora serves packages at /txs/package, mempool.space's backend at /v1/txs/package. */
+export type PackagePath = '/txs/package' | '/v1/txs/package';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 const SMALL = 4 * 1024;
 const BLOCK_JSON = 64 * 1024;
+// submitpackage's result: at most 25 tx-results entries of a few hundred bytes each.
+const PACKAGE_JSON = 64 * 1024;
 
 export interface EsploraLimits {
   readonly timeoutMs: number;
@@ -70,6 +80,29 @@ export class Esplora {
     });
     if (answer.kind === 'unreachable') return answer;
     return classifyBroadcast(answer.status, answer.body);
+  }
+
+  /** Bitcoin Core's submitpackage behind the explorer: hex strings, parents first, the child last. */
+  async broadcastPackage(rawHexes: readonly string[], path: PackagePath, credentials: SocksCredentials): Promise<PackagePostAnswer> {
+    const answer = await this.transport.request(this.base + path, {
+      method: 'POST',
+      body: JSON.stringify(rawHexes),
+      contentType: 'application/json',
+      credentials,
+      timeoutMs: this.limits.timeoutMs,
+      maxBytes: PACKAGE_JSON,
+    });
+    if (answer.kind === 'unreachable') return answer;
+    if (answer.status === 404) return { kind: 'no_endpoint' };
+    return classifyPackage(answer.status, answer.body);
+  }
+
+  async feeEstimates(credentials: SocksCredentials): Promise<FeeEstimatesAnswer> {
+    const answer = await this.get('/fee-estimates', credentials, SMALL);
+    if (answer.kind === 'unreachable') return answer;
+    if (answer.status !== 200) return { kind: 'unreachable', reason: `fee estimates: HTTP ${answer.status}` };
+    const estimates = parseFeeEstimates(answer.body);
+    return estimates ? { kind: 'estimates', estimates } : { kind: 'unreachable', reason: 'fee estimates: unexpected shape' };
   }
 
   async txStatus(txid: string, credentials: SocksCredentials): Promise<TxStatusAnswer> {

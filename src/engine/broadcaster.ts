@@ -1,47 +1,109 @@
-// The broadcaster (SPEC §5): sends one opened transaction to every explorer, each over its own
-// circuit with fresh SOCKS credentials, then checks through another explorer and circuit that the
-// network knows it. Answers with one outcome for the whole attempt.
-import type { Esplora, PostAnswer } from '../chain/esplora.js';
-import { freshCredentials } from '../net/transport.js';
+// The broadcaster (SPEC §5, §7): sends one rung (a transaction, or a child with its parents) to
+// every explorer, each over its own circuit with fresh SOCKS credentials, then checks through
+// another explorer and circuit that the network knows it. Answers with one outcome for the attempt.
+import type { Esplora, PackagePath, PostAnswer } from '../chain/esplora.js';
+import { freshCredentials, type SocksCredentials } from '../net/transport.js';
 import type { RejectedCode } from '../domain/record.js';
+import type { LadderTx, Rung } from '../domain/bundle.js';
+import { silentLogger, type Logger } from '../util/log.js';
 
 export type BroadcastOutcome =
   | { readonly kind: 'accepted'; readonly verified: boolean }
   | { readonly kind: 'non_final'; readonly reason: string }
+  /** Refused for its fee (SPEC §7): the next rung, if any, may pass at once. */
+  | { readonly kind: 'fee_too_low'; readonly reason: string }
+  /** Its inputs are spent by one of the bundle's own transactions, which the network knows. */
+  | { readonly kind: 'superseded'; readonly txid: string }
   | { readonly kind: 'rejected'; readonly code: RejectedCode; readonly reason: string }
   | { readonly kind: 'unreachable'; readonly reason: string };
 
 export interface Broadcaster {
-  broadcast(rawHex: string, txid: string): Promise<BroadcastOutcome>;
+  /**
+   * Sends `rung` (its transactions parents first, the child last). `ownTxids`: the bundle's
+   * transactions sent before, so that inputs spent by one of them are not taken for a rejection.
+   */
+  broadcast(rung: Rung, ownTxids?: readonly string[]): Promise<BroadcastOutcome>;
 }
 
+/** Where an explorer takes packages: tried in this order, a 404 moves on to the next. */
+const PACKAGE_PATHS: readonly PackagePath[] = ['/txs/package', '/v1/txs/package'];
+type PackageRoute = PackagePath | 'one_by_one';
+
 export class EsploraBroadcaster implements Broadcaster {
-  constructor(private readonly explorers: readonly Esplora[]) {
+  /** Per explorer, the package route that answered last; in memory, so a restart probes again. */
+  private readonly routes = new Map<Esplora, PackageRoute>();
+
+  constructor(
+    private readonly explorers: readonly Esplora[],
+    private readonly log: Logger = silentLogger,
+  ) {
     if (explorers.length === 0) throw new Error('at least one explorer is needed to broadcast');
   }
 
-  async broadcast(rawHex: string, txid: string): Promise<BroadcastOutcome> {
-    const answers: PostAnswer[] = await Promise.all(this.explorers.map((e) => e.broadcast(rawHex, freshCredentials())));
+  async broadcast(rung: Rung, ownTxids: readonly string[] = []): Promise<BroadcastOutcome> {
+    const txs = rung.txs;
+    if (txs.length === 0) throw new Error('a rung holds at least one transaction');
+    // A fresh credential per (rung, explorer, attempt): its own circuit, shared with nothing else.
+    const answers = await Promise.all(this.explorers.map((e) => this.send(e, txs, freshCredentials())));
+    return this.combine(answers, txs[txs.length - 1]!.txid, ownTxids);
+  }
+
+  private send(explorer: Esplora, txs: readonly LadderTx[], credentials: SocksCredentials): Promise<PostAnswer> {
+    if (txs.length === 1) return explorer.broadcast(txs[0]!.hex, credentials);
+    return this.sendPackage(explorer, txs, credentials);
+  }
+
+  private async sendPackage(explorer: Esplora, txs: readonly LadderTx[], credentials: SocksCredentials): Promise<PostAnswer> {
+    const known = this.routes.get(explorer) ?? PACKAGE_PATHS[0]!;
+    for (const path of PACKAGE_PATHS.slice(known === 'one_by_one' ? PACKAGE_PATHS.length : PACKAGE_PATHS.indexOf(known))) {
+      const answer = await explorer.broadcastPackage(txs.map((tx) => tx.hex), path, credentials);
+      if (answer.kind === 'no_endpoint') continue;
+      this.remember(explorer, path);
+      return answer;
+    }
+    this.remember(explorer, 'one_by_one');
+    return this.oneByOne(explorer, txs, credentials);
+  }
+
+  /** Without a package endpoint: parents first through POST /tx, stopping at the first refusal. */
+  private async oneByOne(explorer: Esplora, txs: readonly LadderTx[], credentials: SocksCredentials): Promise<PostAnswer> {
+    for (const tx of txs) {
+      const answer = await explorer.broadcast(tx.hex, credentials);
+      if (answer.kind !== 'accepted' && answer.kind !== 'already_known') return answer;
+    }
+    return { kind: 'accepted' };
+  }
+
+  private remember(explorer: Esplora, route: PackageRoute): void {
+    if (this.routes.get(explorer) === route) return;
+    this.log.log('info', 'package_route', { explorer: explorer.label, route });
+    this.routes.set(explorer, route);
+  }
+
+  private async combine(answers: readonly PostAnswer[], child: string, ownTxids: readonly string[]): Promise<BroadcastOutcome> {
     const acceptedBy = answers.findIndex((a) => a.kind === 'accepted' || a.kind === 'already_known');
-    if (acceptedBy >= 0) return { kind: 'accepted', verified: await this.verify(txid, acceptedBy) };
-
-    const nonFinal = answers.find((a) => a.kind === 'non_final');
-    if (nonFinal && nonFinal.kind === 'non_final') return { kind: 'non_final', reason: nonFinal.reason };
-
-    const transient = answers.find((a) => a.kind === 'unreachable' || a.kind === 'retry');
-    if (transient && (transient.kind === 'unreachable' || transient.kind === 'retry')) {
-      return { kind: 'unreachable', reason: transient.reason };
-    }
-
-    if (answers.some((a) => a.kind === 'missing_or_spent')) {
-      // Our own transaction, already mined or relayed, also spends "missing" inputs.
-      const known = await this.knownAnywhere(txid);
-      if (known === true) return { kind: 'accepted', verified: true };
-      if (known === 'unreachable') return { kind: 'unreachable', reason: 'could not check whether the transaction is known' };
-      return { kind: 'rejected', code: 'inputs_missing_or_spent', reason: 'inputs missing or spent' };
-    }
+    if (acceptedBy >= 0) return { kind: 'accepted', verified: await this.verify(child, acceptedBy) };
+    for (const a of answers) if (a.kind === 'non_final') return a;
+    // One explorer's node refusing the fee is an answer; another being unreachable is not.
+    for (const a of answers) if (a.kind === 'fee_too_low') return a;
+    for (const a of answers) if (a.kind === 'unreachable' || a.kind === 'retry') return { kind: 'unreachable', reason: a.reason };
+    if (answers.some((a) => a.kind === 'missing_or_spent')) return this.afterMissing(child, ownTxids);
     const invalid = answers.find((a) => a.kind === 'invalid');
     return { kind: 'rejected', code: 'invalid_transaction', reason: invalid && invalid.kind === 'invalid' ? invalid.reason : 'refused' };
+  }
+
+  /** "Missing or spent" is a rejection only if neither this rung nor an earlier one is known. */
+  private async afterMissing(child: string, ownTxids: readonly string[]): Promise<BroadcastOutcome> {
+    // Our own transaction, already mined or relayed, also spends "missing" inputs.
+    const known = await this.knownAnywhere(child);
+    if (known === true) return { kind: 'accepted', verified: true };
+    if (known === 'unreachable') return { kind: 'unreachable', reason: 'could not check whether the transaction is known' };
+    for (const txid of ownTxids) {
+      const own = await this.knownAnywhere(txid);
+      if (own === true) return { kind: 'superseded', txid };
+      if (own === 'unreachable') return { kind: 'unreachable', reason: 'could not check whether the bundle is known' };
+    }
+    return { kind: 'rejected', code: 'inputs_missing_or_spent', reason: 'inputs missing or spent' };
   }
 
   /** Asks an explorer other than the one that accepted (if there is one), over a new circuit. */

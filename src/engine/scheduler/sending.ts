@@ -49,9 +49,8 @@ export async function sendRecord(ctx: Context, record: DueRecord): Promise<void>
 }
 
 async function broadcastRung(broadcaster: Broadcaster, rung: Rung): Promise<BroadcastOutcome> {
-  const tx = rung.txs[0]!;
   try {
-    return await broadcaster.broadcast(tx.hex, tx.txid);
+    return await broadcaster.broadcast(rung);
   } catch (err) {
     return { kind: 'unreachable', reason: describeError(err) };
   }
@@ -61,7 +60,7 @@ function logOutcome(log: Logger, rung: Rung, outcome: BroadcastOutcome): void {
   log.log(outcome.kind === 'accepted' ? 'info' : 'warn', 'broadcast', {
     txid: rung.txs[0]!.txid,
     outcome: outcome.kind,
-    ...(outcome.kind === 'accepted' ? {} : { reason: outcome.reason }),
+    ...('reason' in outcome ? { reason: outcome.reason } : {}),
   });
 }
 
@@ -71,6 +70,10 @@ export function afterBroadcast(options: Settings, r: DueRecord, outcome: Broadca
     case 'accepted':
       return { id: r.id, from, to: State.Broadcast, wake: now + options.checkIntervalSeconds, broadcastAt: now, attempts: 0, holdHeight: null, confirmations: 0 };
     case 'non_final':
+    // Until the scheduler climbs (SPEC §7), a fee refusal waits for a later tip, as non-final does.
+    case 'fee_too_low':
+    // Only a later rung can be superseded by an earlier one, and no later rung is sent yet.
+    case 'superseded':
       return { id: r.id, from, to: State.Broadcasting, wake: now + options.checkIntervalSeconds, holdHeight: options.tip()?.height ?? 0 };
     case 'rejected':
       return { id: r.id, from, to: State.Rejected, wake: purgeAt(now, options.retentionSeconds), wipe: true, errorCode: outcome.code };
