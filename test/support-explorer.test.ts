@@ -2,8 +2,11 @@
 // exact error strings, mining, reorgs, failure modes), since integration tests trust it blindly.
 import test from 'ava';
 import { request as httpRequest, type Agent } from 'node:http';
+import type { Transaction } from 'bitcoinjs-lib';
 import { TestExplorer } from './support/explorer.js';
-import { makeTx, randomTxid } from './support/txs.js';
+import { makeTx, P2A_SCRIPT, p2wpkhScript, randomTxid } from './support/txs.js';
+import { formatMoney } from './support/fee-market.js';
+import { classifyPackage } from '../src/chain/package-answer.js';
 
 interface Reply {
   status: number;
@@ -42,6 +45,14 @@ async function started(t: { teardown(fn: () => unknown): void }, opts: Parameter
 }
 
 const post = (e: TestExplorer, hex: string) => call(`${e.url}/tx`, { method: 'POST', body: hex });
+
+const wtxid = (tx: Transaction) => Buffer.from(tx.getHash(true)).reverse().toString('hex');
+
+/** Core's CFeeRate::ToString for `fee` over `vsize`. */
+const rateText = (fee: number, vsize: number) => {
+  const perKvb = Math.floor((fee * 1000) / vsize);
+  return `${Math.floor(perKvb / 1e8)}.${String(perKvb % 1e8).padStart(8, '0')} BTC/kvB`;
+};
 
 test('listens on 127.0.0.1 with every route under /api', async (t) => {
   const e = await started(t);
@@ -403,4 +414,210 @@ test('two explorers with different names have different chains', async (t) => {
   t.not(a.tip().hash, b.tip().hash);
   const again = await started(t, { name: 'a' });
   t.is(again.tip().hash, a.tip().hash, 'deterministic for one name');
+});
+
+// ---- fee market -----------------------------------------------------------------------------
+
+const postPackage = (e: TestExplorer, hexes: string[], path = '/txs/package') => call(`${e.url}${path}`, { method: 'POST', body: JSON.stringify(hexes) });
+
+function coin(e: TestExplorer, value: number): { txid: string; vout: number } {
+  const txid = randomTxid();
+  e.fund(txid, 0, value);
+  return { txid, vout: 0 };
+}
+
+/** A transaction spending `inputs` worth `inValue` that pays exactly `fee` (one output, or one plus a P2A anchor). */
+function paying(inputs: Array<{ txid: string; vout: number }>, inValue: number, fee: number, opts: { version?: number; anchor?: boolean; outputs?: number } = {}) {
+  const n = opts.outputs ?? 1;
+  const each = Math.floor((inValue - fee) / n);
+  const outs = Array.from({ length: n }, (_, i) => ({ script: p2wpkhScript(), value: BigInt(i === 0 ? inValue - fee - each * (n - 1) : each) }));
+  if (opts.anchor) outs.push({ script: P2A_SCRIPT, value: 0n });
+  return makeTx({ locktime: 0, inputs, outs, version: opts.version ?? 2 });
+}
+
+test('fees: known coin values, min relay fee not met, mempool min fee not met, exact at the boundary', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const input = coin(e, 100_000);
+  const vsize = paying([input], 100_000, 0).tx.virtualSize();
+  t.is((await post(e, paying([input], 100_000, 0).hex)).body, rpc(-26, `min relay fee not met, 0 < ${vsize}`));
+  t.is((await post(e, paying([input], 100_000, vsize - 1).hex)).body, rpc(-26, `min relay fee not met, ${vsize - 1} < ${vsize}`));
+
+  e.setMempoolMinFee(5);
+  t.is((await post(e, paying([input], 100_000, 2 * vsize).hex)).body, rpc(-26, `mempool min fee not met, ${2 * vsize} < ${5 * vsize}`));
+  const enough = paying([input], 100_000, 5 * vsize);
+  t.is((await post(e, enough.hex)).body, enough.txid, 'exactly the minimum passes');
+  t.is(e.feeOf(enough.txid), BigInt(5 * vsize));
+  t.is(JSON.parse((await call(`${e.url}/tx/${enough.txid}`)).body).fee, 5 * vsize);
+
+  t.is((await post(e, makeTx({ locktime: 0 }).hex)).body, SPENT, 'a coin nobody funded is missing, as in Core');
+  const overspend = paying([coin(e, 1000)], 1000, -1);
+  t.is((await post(e, overspend.hex)).body, rpc(-26, 'bad-txns-in-belowout, value in (0.00001) < value out (0.00001001)'));
+});
+
+test('replacement: a higher fee rate than each replaced, and at least their fees plus its own size at 1 sat/vB', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const input = coin(e, 100_000);
+  const original = paying([input], 100_000, 1400, { outputs: 2 });
+  t.is((await post(e, original.hex)).body, original.txid);
+  const child = paying([{ txid: original.txid, vout: 0 }], Number(original.tx.outs[0]!.value), 500);
+  t.is((await post(e, child.hex)).body, child.txid);
+  const oldRate = rateText(1400, original.tx.virtualSize());
+
+  const lowerRate = paying([input], 100_000, 1400, { outputs: 3 });
+  t.is((await post(e, lowerRate.hex)).body, rpc(-26, `insufficient fee, rejecting replacement ${lowerRate.txid}; new feerate ${rateText(1400, lowerRate.tx.virtualSize())} <= old feerate ${oldRate}`));
+  const lessFees = paying([input], 100_000, 1800);
+  t.true(1800 / lessFees.tx.virtualSize() > 1400 / original.tx.virtualSize(), 'a higher fee rate');
+  t.is((await post(e, lessFees.hex)).body, rpc(-26, `insufficient fee, rejecting replacement ${lessFees.txid}, less fees than conflicting txs; 0.000018 < 0.000019`), 'the child\'s fee counts too');
+  const vsize = paying([input], 100_000, 0).tx.virtualSize();
+  const noRelay = paying([input], 100_000, 1900 + vsize - 1);
+  t.is((await post(e, noRelay.hex)).body, rpc(-26, `insufficient fee, rejecting replacement ${noRelay.txid}, not enough additional fees to relay; ${formatMoney(BigInt(vsize - 1))} < ${formatMoney(BigInt(vsize))}`));
+  t.true(e.inMempool(original.txid) && e.inMempool(child.txid), 'refused replacements change nothing');
+
+  const replacement = paying([input], 100_000, 1900 + vsize);
+  t.is((await post(e, replacement.hex)).body, replacement.txid, 'exactly old fees + own size passes');
+  t.false(e.accepted(original.txid));
+  t.false(e.accepted(child.txid), 'descendants of the replaced go too');
+  t.true(e.inMempool(replacement.txid));
+});
+
+test('replacement needs known fees: without them a conflict stays a spent input', async (t) => {
+  const e = await started(t);
+  const shared = { txid: randomTxid(), vout: 0 };
+  t.is((await post(e, makeTx({ locktime: 0, inputs: [shared] }).hex)).status, 200);
+  t.is((await post(e, makeTx({ locktime: 0, inputs: [shared] }).hex)).body, SPENT);
+});
+
+/** A zero-fee v3 parent with a P2A anchor and a v3 child spending the anchor and a coin for the fee. */
+function anchored(e: TestExplorer, childFee: number, opts: { version?: number; parentCoin?: { txid: string; vout: number } } = {}) {
+  const parent = paying([opts.parentCoin ?? coin(e, 100_000)], 100_000, 0, { version: opts.version ?? 3, anchor: true });
+  const child = paying([{ txid: parent.txid, vout: 1 }, coin(e, 20_000)], 20_000, childFee, { version: opts.version ?? 3 });
+  return { parent, child, vsize: parent.tx.virtualSize() + child.tx.virtualSize() };
+}
+
+test('packages: a zero-fee v3 parent with a P2A anchor enters only with its child, at the package fee rate', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const probe = anchored(e, 0);
+  const { parent, child, vsize } = anchored(e, probe.vsize - 1);
+  t.deepEqual([...parent.tx.outs[1]!.script], [0x51, 0x02, 0x4e, 0x73]);
+  t.is((await post(e, parent.hex)).body, rpc(-26, `min relay fee not met, 0 < ${parent.tx.virtualSize()}`), 'alone it is refused');
+
+  const low = JSON.parse((await postPackage(e, [parent.hex, child.hex])).body);
+  t.is(low.package_msg, 'transaction failed');
+  t.deepEqual(Object.values(low['tx-results']), [
+    { txid: parent.txid, error: 'package-not-validated' },
+    { txid: child.txid, error: `min relay fee not met, ${vsize - 1} < ${vsize}` },
+  ]);
+  t.is(classifyPackage(200, JSON.stringify(low)).kind, 'fee_too_low', 'our classifier reads it as a fee refusal');
+  t.false(e.accepted(parent.txid));
+
+  const good = anchored(e, 4 * vsize);
+  e.setMempoolMinFee(5);
+  const belowFloor = JSON.parse((await postPackage(e, [good.parent.hex, good.child.hex])).body);
+  t.is(belowFloor['tx-results'][wtxid(good.child.tx)].error, `mempool min fee not met, ${4 * vsize} < ${5 * vsize}`);
+  e.setMempoolMinFee(0);
+  const res = await postPackage(e, [good.parent.hex, good.child.hex]);
+  t.is(res.status, 200);
+  const ok = JSON.parse(res.body);
+  t.is(ok.package_msg, 'success');
+  const parentEntry = ok['tx-results'][good.parent.txid];
+  t.like(parentEntry, { txid: good.parent.txid, vsize: good.parent.tx.virtualSize(), fees: { base: 0 } });
+  t.is(parentEntry.fees['effective-feerate'], Math.floor((4 * vsize * 1000) / vsize) / 1e8);
+  t.is(parentEntry.fees['effective-includes'].length, 2);
+  t.deepEqual(ok['replaced-transactions'], []);
+  t.is(classifyPackage(200, res.body).kind, 'accepted');
+  t.true(e.inMempool(good.parent.txid) && e.inMempool(good.child.txid));
+
+  const again = JSON.parse((await postPackage(e, [good.parent.hex, good.child.hex])).body);
+  t.is(again.package_msg, 'success', 'already in the mempool is success');
+  t.false('effective-feerate' in again['tx-results'][good.parent.txid].fees);
+  t.deepEqual(e.packages.at(-1), [good.parent.txid, good.child.txid]);
+  t.true(e.received.some((r) => r.txid === good.child.txid), 'package transactions are recorded as received');
+  e.mine(1);
+  t.is(e.confirmations(good.parent.txid), 1);
+  const confirmed = JSON.parse((await postPackage(e, [good.parent.hex, good.child.hex])).body);
+  t.is(confirmed['tx-results'][good.parent.txid].error, 'txn-already-known');
+});
+
+test('packages: a non-TRUC parent below the minimum relay fee is refused even with a rich child', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const { parent, child } = anchored(e, 10_000, { version: 2 });
+  const body = JSON.parse((await postPackage(e, [parent.hex, child.hex])).body);
+  t.is(body.package_msg, 'transaction failed');
+  t.is(body['tx-results'][parent.txid].error, `min relay fee not met, 0 < ${parent.tx.virtualSize()}`);
+});
+
+test('packages: replacing a sibling child, and package RBF of a conflicting parent, pay for what they evict', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const parentCoin = coin(e, 100_000);
+  const first = anchored(e, 2000, { parentCoin });
+  t.is(JSON.parse((await postPackage(e, [first.parent.hex, first.child.hex])).body).package_msg, 'success');
+
+  const cheap = paying([{ txid: first.parent.txid, vout: 1 }, coin(e, 20_000)], 20_000, 2100, { version: 3 });
+  const refused = JSON.parse((await postPackage(e, [first.parent.hex, cheap.hex])).body);
+  t.is(refused.package_msg, 'transaction failed');
+  t.regex(refused['tx-results'][wtxid(cheap.tx)].error, /^insufficient fee, rejecting replacement [0-9a-f]{64}, not enough additional fees to relay/);
+  t.is(classifyPackage(200, JSON.stringify(refused)).kind, 'fee_too_low');
+  const sibling = paying([{ txid: first.parent.txid, vout: 1 }, coin(e, 20_000)], 20_000, 3000, { version: 3 });
+  const replaced = JSON.parse((await postPackage(e, [first.parent.hex, sibling.hex])).body);
+  t.is(replaced.package_msg, 'success');
+  t.deepEqual(replaced['replaced-transactions'], [first.child.txid]);
+  t.false(e.accepted(first.child.txid));
+
+  const rival = anchored(e, 3000 + 10, { parentCoin });
+  const antiDos = JSON.parse((await postPackage(e, [rival.parent.hex, rival.child.hex])).body);
+  t.regex(antiDos.package_msg, /^package RBF failed: insufficient anti-DoS fees, rejecting replacement [0-9a-f]{64}, not enough additional fees to relay/);
+  t.is(classifyPackage(200, JSON.stringify(antiDos)).kind, 'fee_too_low');
+  const winner = anchored(e, 3000 + rival.vsize + 500, { parentCoin });
+  const won = JSON.parse((await postPackage(e, [winner.parent.hex, winner.child.hex])).body);
+  t.is(won.package_msg, 'success');
+  t.deepEqual(new Set(won['replaced-transactions']), new Set([first.parent.txid, sibling.txid]));
+});
+
+test('packages: topology, decoding, size, and the switchable endpoint', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const { parent, child } = anchored(e, 5000);
+  const stranger = paying([coin(e, 50_000)], 50_000, 500);
+  const topology = rpc(-25, 'package topology disallowed. not child-with-parents or parents depend on each other.').replace('sendrawtransaction', 'submitpackage');
+  t.is((await postPackage(e, [stranger.hex, child.hex])).body, topology, 'a parent the child does not spend');
+  t.is((await postPackage(e, [child.hex, parent.hex])).body, topology, 'the child must come last');
+  t.is((await postPackage(e, [parent.hex, 'zz'])).body, rpc(-22, 'TX decode failed for tx 1. Make sure the tx has at least one input.').replace('sendrawtransaction', 'submitpackage'));
+  t.is((await postPackage(e, Array.from({ length: 26 }, () => parent.hex))).body, 'Exceeded maximum of 25 transactions');
+  t.is((await call(`${e.url}/txs/package`, { method: 'POST', body: parent.hex })).status, 400, 'not a JSON array');
+  t.is(JSON.parse((await postPackage(e, [stranger.hex])).body).package_msg, 'success', 'one transaction is a package too');
+
+  e.setPackageEndpoint('/v1/txs/package');
+  t.is((await postPackage(e, [parent.hex, child.hex])).status, 404);
+  t.is(JSON.parse((await postPackage(e, [parent.hex, child.hex], '/v1/txs/package')).body).package_msg, 'success');
+  e.setPackageEndpoint('none');
+  for (const path of ['/txs/package', '/v1/txs/package']) t.is((await postPackage(e, [parent.hex, child.hex], path)).status, 404, path);
+});
+
+test('mining with a minimum fee rate leaves out what pays less; a child pays for its parent', async (t) => {
+  const e = await started(t, { knownInputsOnly: true });
+  const low = paying([coin(e, 100_000)], 100_000, 2 * 110);
+  await post(e, low.hex);
+  const high = paying([coin(e, 100_000)], 100_000, 20 * low.tx.virtualSize());
+  await post(e, high.hex);
+  const probe = anchored(e, 0);
+  const cpfp = anchored(e, 15 * probe.vsize);
+  await postPackage(e, [cpfp.parent.hex, cpfp.child.hex]);
+  t.is(e.feeOf(low.txid), 220n);
+
+  const [hash] = e.mine(1, { minFeeRate: 10 });
+  const block = e.blockAt(e.tip().height)!;
+  t.is(block.hash, hash!);
+  t.deepEqual(new Set(block.txids), new Set([high.txid, cpfp.parent.txid, cpfp.child.txid]));
+  t.true(block.txids.indexOf(cpfp.parent.txid) < block.txids.indexOf(cpfp.child.txid), 'parents first');
+  t.true(e.inMempool(low.txid), 'too cheap for this block');
+  e.mine(1);
+  t.is(e.confirmations(low.txid), 1, 'without a minimum everything is mined');
+});
+
+test('GET /fee-estimates answers what was set ({} until then, as Esplora on regtest)', async (t) => {
+  const e = await started(t);
+  t.deepEqual(JSON.parse((await call(`${e.url}/fee-estimates`)).body), {});
+  e.setFeeEstimates({ '1': 40.5, '6': 12, '144': 1 });
+  const res = await call(`${e.url}/fee-estimates`);
+  t.regex(res.type, /^application\/json/);
+  t.deepEqual(JSON.parse(res.body), { '1': 40.5, '6': 12, '144': 1 });
 });

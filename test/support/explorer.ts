@@ -1,13 +1,29 @@
 // A real Esplora-compatible HTTP explorer on 127.0.0.1 over a simulated regtest chain, answering
-// broadcasts the way Esplora relays Bitcoin Core, with switchable failure modes for resilience tests.
+// broadcasts and packages the way Esplora relays Bitcoin Core, with a fee market (known coin values,
+// minimum fees, replacements, package fee rates, fee estimates, selective mining) and switchable
+// failure modes for resilience tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Transaction, script as bscript } from 'bitcoinjs-lib';
+import {
+  feeRateRefusal,
+  formatMoney,
+  inputTxid,
+  isChildWithParents,
+  replacementRefusal,
+  selectForBlock,
+  total,
+  type MempoolTx,
+  type Priced,
+} from './fee-market.js';
 
 /** 'slow-broadcasts' holds only POST /tx: the chain stays visible while broadcasts hang. */
 export type ExplorerMode = 'ok' | 'down' | 'error500' | 'garbage' | 'slow' | 'slow-broadcasts';
+
+/** Where packages are taken: Blockstream Esplora's path, mempool.space's only, or nowhere (404). */
+export type PackageEndpoint = '/txs/package' | '/v1/txs/package' | 'none';
 
 export interface ExplorerOptions {
   /** Used in block hashes and error messages, so two explorers do not share a chain by accident. */
@@ -24,6 +40,16 @@ export interface ExplorerOptions {
    * ({"confirmed":false}), for testing that a client does not depend on the 404.
    */
   unknownTxStatus?: 'not-found' | 'unconfirmed';
+  /**
+   * As Bitcoin Core: an input whose coin is neither funded (fund()) nor an output of a known
+   * transaction is missing. Default false: such an input is a coin of unknown value, and a
+   * transaction spending one has an unknown fee, which no fee rule can judge.
+   */
+  knownInputsOnly?: boolean;
+  /** -minrelaytxfee in sat/vB (default 1). */
+  minRelayFeeRate?: number;
+  /** Default '/txs/package'. */
+  packageEndpoint?: PackageEndpoint;
 }
 
 export interface Tip {
@@ -41,13 +67,36 @@ interface Block {
   txids: string[];
 }
 
-interface TxEntry {
+interface TxEntry extends Priced {
   txid: string;
   hex: string;
   tx: Transaction;
   /** null while in the mempool. */
   block: Block | null;
 }
+
+/** A transaction that passed validation, and the mempool transactions it would replace. */
+interface Candidate extends Priced {
+  readonly txid: string;
+  readonly tx: Transaction;
+  readonly hex: string;
+  readonly conflicts: readonly string[];
+}
+
+/** `candidate` on a refusal: refused only for its fee, so a package may still carry it. */
+type Verdict =
+  | { readonly kind: 'ok'; readonly candidate: Candidate }
+  | { readonly kind: 'refused'; readonly code: number; readonly reason: string; readonly candidate?: Candidate };
+
+/** How validation is asked: alone (sendrawtransaction), or as part of a package. */
+interface Context {
+  /** Package transactions not yet in the mempool, whose outputs the others may spend. */
+  readonly pending: ReadonlyMap<string, Transaction>;
+  /** Judged at the package fee rate: no individual fee floor (but TRUC's) and no replacement rule. */
+  readonly packageFeerates: boolean;
+}
+
+type PackageTxResult = { readonly entry: Priced; readonly effective?: { readonly rate: Priced; readonly includes: readonly string[] } } | { readonly error: string };
 
 interface Answer {
   status: number;
@@ -64,11 +113,54 @@ const GARBAGE_BYTES = 5 * 1024 * 1024;
 // An outpoint spent by a transaction the explorer never saw (spendElsewhere).
 const FOREIGN_SPENDER = 'f'.repeat(64);
 const HEX64 = /^[0-9a-fA-F]{64}$/;
+const MAX_PACKAGE_COUNT = 25;
+const DECODE_FAILED = 'Make sure the tx has at least one input.';
+const ALONE: Context = { pending: new Map(), packageFeerates: false };
 
 let garbage: Buffer | null = null;
 
-function rpcError(code: number, message: string): Answer {
-  return text(400, `sendrawtransaction RPC error: ${JSON.stringify({ code, message })}`);
+function rpcError(code: number, message: string, method = 'sendrawtransaction'): Answer {
+  return text(400, `${method} RPC error: ${JSON.stringify({ code, message })}`);
+}
+
+function refused(code: number, reason: string, candidate?: Candidate): Verdict {
+  return candidate ? { kind: 'refused', code, reason, candidate } : { kind: 'refused', code, reason };
+}
+
+/** Core's DecodeHexTx: strictly hex, no whitespace, then a full (segwit or legacy) parse. */
+function decodeTx(hex: string): Transaction | null {
+  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  try {
+    const tx = Transaction.fromHex(hex);
+    return tx.ins.length > 0 ? tx : null;
+  } catch {
+    return null;
+  }
+}
+
+function wtxidOf(tx: Transaction): string {
+  return Buffer.from(tx.getHash(true)).reverse().toString('hex');
+}
+
+function valueOut(tx: Transaction): bigint {
+  return tx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
+}
+
+function structureRefusal(tx: Transaction): string | null {
+  if (tx.outs.length === 0) return 'bad-txns-vout-empty';
+  const keys = tx.ins.map((i) => outpointKey(inputTxid(i.hash), i.index));
+  if (new Set(keys).size !== keys.length) return 'bad-txns-inputs-duplicate';
+  return tx.isCoinbase() ? 'coinbase' : null;
+}
+
+/** The package body: a JSON array of hex strings, or null. */
+function parseHexArray(body: string): string[] | null {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    return Array.isArray(parsed) && parsed.every((h) => typeof h === 'string') ? (parsed as string[]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function text(status: number, body: string): Answer {
@@ -81,10 +173,6 @@ function json(value: unknown): Answer {
 
 function outpointKey(txid: string, vout: number): string {
   return `${txid.toLowerCase()}:${vout}`;
-}
-
-function inputTxid(hash: Uint8Array): string {
-  return Buffer.from(hash).reverse().toString('hex');
 }
 
 function asm(bytes: Uint8Array): string {
@@ -110,8 +198,10 @@ export class TestExplorer {
   readonly name: string;
   readonly port: number;
   readonly url: string;
-  /** Every POST /api/tx that reached validation, accepted or not (txid '' when undecodable). */
+  /** Every transaction that reached validation, alone or in a package, accepted or not (txid '' when undecodable). */
   readonly received: Array<{ txid: string; hex: string }> = [];
+  /** Every package that decoded, as its txids in the order sent. */
+  readonly packages: string[][] = [];
   /** Every HTTP request that reached the server (not those cut off by 'down'). */
   readonly requests: Array<{ method: string; path: string }> = [];
 
@@ -131,6 +221,13 @@ export class TestExplorer {
   private readonly mempool = new Set<string>();
   private readonly spent = new Map<string, string>();
   private readonly bip68 = new Map<string, number>();
+  /** Confirmed coins the tests declared, by outpoint: their values in satoshis. */
+  private readonly funded = new Map<string, bigint>();
+  private readonly knownInputsOnly: boolean;
+  private readonly minRelayFeeRate: number;
+  private mempoolMinFee = 0;
+  private feeEstimates: Record<string, number> = {};
+  private packageEndpoint: PackageEndpoint;
   private mode: ExplorerMode = 'ok';
   private lagged: { height: number; hash: string } | null = null;
   private hashCounter = 0;
@@ -143,6 +240,9 @@ export class TestExplorer {
     this.name = opts.name ?? 'explorer';
     this.slowMs = opts.slowMs ?? 60_000;
     this.unknownTxStatus = opts.unknownTxStatus ?? 'not-found';
+    this.knownInputsOnly = opts.knownInputsOnly ?? false;
+    this.minRelayFeeRate = opts.minRelayFeeRate ?? 1;
+    this.packageEndpoint = opts.packageEndpoint ?? '/txs/package';
     this.startHeight = opts.startHeight ?? 100;
     this.startTime = opts.startTime ?? 1_700_000_000;
     if (!Number.isInteger(this.startHeight) || this.startHeight < 0) throw new RangeError('startHeight must be >= 0');
@@ -186,14 +286,16 @@ export class TestExplorer {
   }
 
   /**
-   * Mines `n` blocks; the first one confirms the whole mempool. Each block is `timeStep` seconds
-   * (default 600) after its parent, but never at or below the parent's median time past
-   * (the consensus rule), so a negative step is clamped. Returns the new block hashes.
+   * Mines `n` blocks; the first one confirms the whole mempool, or with `minFeeRate` (sat/vB) only
+   * what pays at least that, judged by ancestor fee rate as miners do (a child pays for its parents).
+   * Each block is `timeStep` seconds (default 600) after its parent, but never at or below the
+   * parent's median time past (the consensus rule), so a negative step is clamped. Returns the new
+   * block hashes.
    */
-  mine(n = 1, opts: { timeStep?: number } = {}): string[] {
+  mine(n = 1, opts: { timeStep?: number; minFeeRate?: number } = {}): string[] {
     const hashes: string[] = [];
     for (let i = 0; i < n; i++) {
-      const txids = i === 0 ? [...this.mempool] : [];
+      const txids = i > 0 ? [] : opts.minFeeRate === undefined ? [...this.mempool] : selectForBlock(this.mempoolView(), opts.minFeeRate);
       const block = this.appendBlock(txids, opts.timeStep ?? BLOCK_SPACING);
       for (const txid of txids) {
         const entry = this.txs.get(txid);
@@ -240,6 +342,32 @@ export class TestExplorer {
   /** Marks an outpoint as spent by a transaction this explorer never saw. */
   spendElsewhere(outpointTxid: string, vout: number): void {
     this.spent.set(outpointKey(outpointTxid, vout), FOREIGN_SPENDER);
+  }
+
+  // ---- fee market -------------------------------------------------------------------------------
+
+  /** Declares a confirmed coin worth `value` satoshis, so that a transaction spending it has a known fee. */
+  fund(txid: string, vout: number, value: number | bigint): void {
+    this.funded.set(outpointKey(txid, vout), BigInt(value));
+  }
+
+  /** The mempool's dynamic minimum fee rate (sat/vB); 0 (default) while the mempool is not full. */
+  setMempoolMinFee(rate: number): void {
+    this.mempoolMinFee = rate;
+  }
+
+  /** What GET /fee-estimates answers: confirmation target in blocks → sat/vB (default {}, as on regtest). */
+  setFeeEstimates(estimates: Record<string, number>): void {
+    this.feeEstimates = { ...estimates };
+  }
+
+  setPackageEndpoint(endpoint: PackageEndpoint): void {
+    this.packageEndpoint = endpoint;
+  }
+
+  /** The fee (satoshis) of a known transaction, null when unknown or when an input value is. */
+  feeOf(txid: string): bigint | null {
+    return this.txs.get(txid.toLowerCase())?.fee ?? null;
   }
 
   /** In the mempool or on the best chain. */
@@ -371,43 +499,230 @@ export class TestExplorer {
   // ---- internals: broadcast, as Bitcoin Core's sendrawtransaction ------------------------------
 
   private broadcast(hex: string): Answer {
-    let tx: Transaction | null = null;
-    // Core's DecodeHexTx: strictly hex, no whitespace, then a full (segwit or legacy) parse.
-    if (hex.length > 0 && hex.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(hex)) {
-      try {
-        tx = Transaction.fromHex(hex);
-      } catch {
-        tx = null;
-      }
-    }
-    if (!tx || tx.ins.length === 0) {
+    const tx = decodeTx(hex);
+    if (!tx) {
       this.record('', hex);
-      return rpcError(-22, 'TX decode failed. Make sure the tx has at least one input.');
+      return rpcError(-22, `TX decode failed. ${DECODE_FAILED}`);
     }
     const txid = tx.getId();
     this.record(txid, hex);
-
     // BroadcastTransaction looks for the tx itself before any mempool policy.
     const known = this.txs.get(txid);
     if (known?.block) return rpcError(-27, 'Transaction outputs already in utxo set');
     if (known) return text(200, txid);
-
-    if (tx.outs.length === 0) return rpcError(-26, 'bad-txns-vout-empty');
-    const keys = tx.ins.map((i) => outpointKey(inputTxid(i.hash), i.index));
-    if (new Set(keys).size !== keys.length) return rpcError(-26, 'bad-txns-inputs-duplicate');
-    if (tx.isCoinbase()) return rpcError(-26, 'coinbase');
-    if (!this.isFinalForNextBlock(tx)) return rpcError(-26, 'non-final');
-    for (const key of keys) {
-      const spender = this.spent.get(key);
-      if (spender !== undefined && spender !== txid) return rpcError(-25, 'bad-txns-inputs-missingorspent');
-    }
-    const until = this.bip68.get(txid);
-    if (until !== undefined && this.tipBlock().height < until) return rpcError(-26, 'non-BIP68-final');
-
-    this.txs.set(txid, { txid, hex: hex.toLowerCase(), tx, block: null });
-    this.mempool.add(txid);
-    for (const key of keys) this.spent.set(key, txid);
+    const verdict = this.validate(tx, hex, ALONE);
+    if (verdict.kind === 'refused') return rpcError(verdict.code, verdict.reason);
+    this.admit(verdict.candidate);
     return text(200, txid);
+  }
+
+  /** MemPoolAccept's PreChecks in Core's order: structure, finality, inputs, BIP68, fees, replacement. */
+  private validate(tx: Transaction, hex: string, ctx: Context): Verdict {
+    const txid = tx.getId();
+    const structural = structureRefusal(tx);
+    if (structural) return refused(-26, structural);
+    if (!this.isFinalForNextBlock(tx)) return refused(-26, 'non-final');
+    const inputs = this.readInputs(tx, txid, ctx.pending);
+    if (!inputs) return refused(-25, 'bad-txns-inputs-missingorspent');
+    const until = this.bip68.get(txid);
+    if (until !== undefined && this.tipBlock().height < until) return refused(-26, 'non-BIP68-final');
+    const out = valueOut(tx);
+    const fee = inputs.valueIn === null ? null : inputs.valueIn - out;
+    if (fee !== null && fee < 0n) return refused(-26, `bad-txns-in-belowout, value in (${formatMoney(inputs.valueIn!)}) < value out (${formatMoney(out)})`);
+    return this.feeVerdict({ txid, tx, hex, fee, vsize: tx.virtualSize(), conflicts: inputs.conflicts }, ctx.packageFeerates);
+  }
+
+  private feeVerdict(c: Candidate, inPackage: boolean): Verdict {
+    const floor = inPackage ? this.trucFloor(c) : feeRateRefusal(c, this.mempoolMinFee, this.minRelayFeeRate);
+    if (floor) return refused(-26, floor, inPackage ? undefined : c);
+    if (inPackage || c.conflicts.length === 0) return { kind: 'ok', candidate: c };
+    const refusal = replacementRefusal(c.txid, c, this.priced(c.conflicts), this.priced(this.evictedBy(c.conflicts)));
+    return refusal ? refused(-26, `insufficient fee, ${refusal}`, c) : { kind: 'ok', candidate: c };
+  }
+
+  /** In a package only a TRUC (version 3) transaction may pay less than the minimum relay fee itself. */
+  private trucFloor(c: Candidate): string | null {
+    return c.tx.version === 3 ? null : feeRateRefusal(c, 0, this.minRelayFeeRate);
+  }
+
+  /**
+   * The coins a transaction spends: their total value (null when one is unknown) and the mempool
+   * transactions already spending them. Null when an input is missing or spent beyond replacement.
+   */
+  private readInputs(tx: Transaction, txid: string, pending: ReadonlyMap<string, Transaction>): { valueIn: bigint | null; conflicts: string[] } | null {
+    let valueIn: bigint | null = 0n;
+    const conflicts = new Set<string>();
+    for (const input of tx.ins) {
+      const prev = inputTxid(input.hash);
+      const spender = this.spent.get(outpointKey(prev, input.index));
+      if (spender !== undefined && spender !== txid) {
+        if (!this.replaceable(spender)) return null;
+        conflicts.add(spender);
+      }
+      const value = this.coinValue(prev, input.index, pending);
+      if (value === undefined) return null;
+      valueIn = value === null || valueIn === null ? null : valueIn + value;
+    }
+    // Without a known fee no replacement can be judged: a conflict stays a spent input.
+    if (conflicts.size > 0 && valueIn === null) return null;
+    return { valueIn, conflicts: [...conflicts] };
+  }
+
+  /** A coin's value; null when unknown (and allowed), undefined when it does not exist. */
+  private coinValue(prevTxid: string, vout: number, pending: ReadonlyMap<string, Transaction>): bigint | null | undefined {
+    const funded = this.funded.get(outpointKey(prevTxid, vout));
+    if (funded !== undefined) return funded;
+    const parent = this.txs.get(prevTxid)?.tx ?? pending.get(prevTxid);
+    if (parent) {
+      const output = parent.outs[vout];
+      return output ? BigInt(output.value) : undefined;
+    }
+    return this.knownInputsOnly ? undefined : null;
+  }
+
+  /** Full RBF (Core 28's default): any mempool transaction of known fee can be replaced. */
+  private replaceable(txid: string): boolean {
+    const entry = this.txs.get(txid);
+    return entry !== undefined && entry.block === null && entry.fee !== null;
+  }
+
+  private priced(txids: readonly string[]): Priced[] {
+    return txids.map((id) => this.txs.get(id)!);
+  }
+
+  /** The transactions replacing `conflicts` evicts: them and all their mempool descendants. */
+  private evictedBy(conflicts: readonly string[]): string[] {
+    const out = new Set(conflicts);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const id of this.mempool) {
+        if (out.has(id) || !this.txs.get(id)!.tx.ins.some((i) => out.has(inputTxid(i.hash)))) continue;
+        out.add(id);
+        grew = true;
+      }
+    }
+    return [...out];
+  }
+
+  /** Into the mempool, evicting what it replaces; returns the evicted txids. */
+  private admit(c: Candidate): string[] {
+    const evicted = this.evictedBy(c.conflicts);
+    for (const id of evicted) this.forget(id);
+    this.txs.set(c.txid, { txid: c.txid, hex: c.hex.toLowerCase(), tx: c.tx, block: null, fee: c.fee, vsize: c.vsize });
+    this.mempool.add(c.txid);
+    for (const input of c.tx.ins) this.spent.set(outpointKey(inputTxid(input.hash), input.index), c.txid);
+    return evicted;
+  }
+
+  private mempoolView(): Map<string, MempoolTx> {
+    const view = new Map<string, MempoolTx>();
+    for (const txid of this.mempool) {
+      const entry = this.txs.get(txid)!;
+      const parents = [...new Set(entry.tx.ins.map((i) => inputTxid(i.hash)))].filter((p) => this.mempool.has(p));
+      view.set(txid, { txid, fee: entry.fee, vsize: entry.vsize, parents });
+    }
+    return view;
+  }
+
+  // ---- internals: packages, as Bitcoin Core's submitpackage behind Esplora -----------------------
+
+  private submitPackage(body: string): Answer {
+    const hexes = parseHexArray(body);
+    if (!hexes) return text(400, 'invalid package: expected a JSON array of hex strings');
+    if (hexes.length > MAX_PACKAGE_COUNT) return text(400, `Exceeded maximum of ${MAX_PACKAGE_COUNT} transactions`);
+    if (hexes.length === 0) return rpcError(-8, `Array must contain between 1 and ${MAX_PACKAGE_COUNT} transactions.`, 'submitpackage');
+    const txs: Transaction[] = [];
+    for (const [i, hex] of hexes.entries()) {
+      const tx = decodeTx(hex);
+      this.record(tx?.getId() ?? '', hex);
+      if (!tx) return rpcError(-22, `TX decode failed for tx ${i}. ${DECODE_FAILED}`, 'submitpackage');
+      txs.push(tx);
+    }
+    this.packages.push(txs.map((tx) => tx.getId()));
+    if (!isChildWithParents(txs)) {
+      return rpcError(-25, 'package topology disallowed. not child-with-parents or parents depend on each other.', 'submitpackage');
+    }
+    return json(this.acceptPackage(txs, hexes));
+  }
+
+  /**
+   * Core's AcceptPackage, simplified: each transaction alone first (what passes enters the
+   * mempool); those refused only for their fee, and what spends them, are then judged together at
+   * the package fee rate.
+   */
+  private acceptPackage(txs: readonly Transaction[], hexes: readonly string[]): object {
+    const results = new Map<string, PackageTxResult>();
+    const pending = new Map<string, Transaction>();
+    const deferred: Candidate[] = [];
+    const replaced: string[] = [];
+    for (const [i, tx] of txs.entries()) {
+      const txid = tx.getId();
+      const known = this.txs.get(txid);
+      if (known) {
+        results.set(txid, known.block ? { error: 'txn-already-known' } : { entry: known });
+        continue;
+      }
+      const spendsPending = tx.ins.some((input) => pending.has(inputTxid(input.hash)));
+      const verdict = this.validate(tx, hexes[i]!, { pending, packageFeerates: spendsPending });
+      if (verdict.kind === 'refused' && !verdict.candidate) {
+        results.set(txid, { error: verdict.reason });
+        return this.packageAnswer(txs, results, 'transaction failed', replaced);
+      }
+      const candidate = verdict.candidate!;
+      if (verdict.kind === 'ok' && !spendsPending) {
+        replaced.push(...this.admit(candidate));
+        results.set(txid, { entry: candidate });
+        continue;
+      }
+      pending.set(txid, tx);
+      deferred.push(candidate);
+    }
+    const failure = deferred.length ? this.packageRefusal(deferred) : null;
+    if (failure) return this.packageAnswer(txs, new Map([...results, ...failure.results]), failure.message, replaced);
+    const rate = total(deferred);
+    const includes = deferred.map((c) => wtxidOf(c.tx));
+    for (const c of deferred) {
+      replaced.push(...this.admit(c));
+      results.set(c.txid, { entry: c, effective: { rate, includes } });
+    }
+    return this.packageAnswer(txs, results, 'success', replaced);
+  }
+
+  /** Why the deferred transactions cannot enter together, in Core 28's words, or null. */
+  private packageRefusal(deferred: readonly Candidate[]): { message: string; results: Map<string, PackageTxResult> } | null {
+    const child = deferred[deferred.length - 1]!;
+    const failed = (c: Candidate, error: string) => ({ message: 'transaction failed', results: new Map([[c.txid, { error }]]) });
+    for (const c of deferred) {
+      const floor = this.trucFloor(c);
+      if (floor) return failed(c, floor);
+    }
+    const sum = total(deferred);
+    const rate = feeRateRefusal(sum, this.mempoolMinFee, this.minRelayFeeRate);
+    if (rate) return failed(child, rate);
+    const conflicts = [...new Set(deferred.flatMap((c) => c.conflicts))];
+    if (conflicts.length === 0) return null;
+    const refusal = replacementRefusal(child.txid, deferred.length === 1 ? child : sum, this.priced(conflicts), this.priced(this.evictedBy(conflicts)));
+    if (!refusal) return null;
+    if (deferred.length === 1) return failed(child, `insufficient fee, ${refusal}`);
+    const message = refusal.includes('feerate') ? 'package RBF failed: insufficient feerate: does not improve feerate diagram' : `package RBF failed: insufficient anti-DoS fees, ${refusal}`;
+    return { message, results: new Map() };
+  }
+
+  /** submitpackage's result: an entry per transaction, keyed by wtxid. */
+  private packageAnswer(txs: readonly Transaction[], results: ReadonlyMap<string, PackageTxResult>, message: string, replaced: readonly string[]): object {
+    const entries = txs.map((tx) => {
+      const txid = tx.getId();
+      const result = results.get(txid) ?? { error: 'package-not-validated' };
+      if ('error' in result) return [wtxidOf(tx), { txid, error: result.error }];
+      const fees: Record<string, unknown> = { base: Number(result.entry.fee ?? 0n) / 1e8 };
+      if (result.effective) {
+        fees['effective-feerate'] = Number(((result.effective.rate.fee ?? 0n) * 1000n) / BigInt(result.effective.rate.vsize)) / 1e8;
+        fees['effective-includes'] = result.effective.includes;
+      }
+      return [wtxidOf(tx), { txid, vsize: result.entry.vsize, fees }];
+    });
+    return { package_msg: message, 'tx-results': Object.fromEntries(entries), 'replaced-transactions': [...new Set(replaced)] };
   }
 
   /** IsFinalTx(tx, tip height + 1, tip median time past), as CheckFinalTxAtTip. */
@@ -508,7 +823,9 @@ export class TestExplorer {
     const n = parts.length;
 
     if (method === 'POST' && n === 1 && a === 'tx') return this.broadcast(body);
+    if (method === 'POST' && `/${parts.join('/')}` === this.packageEndpoint) return this.submitPackage(body);
     if (method !== 'GET') return text(404, 'endpoint does not exist');
+    if (n === 1 && a === 'fee-estimates') return json(this.feeEstimates);
 
     if (n === 3 && a === 'blocks' && b === 'tip' && (c === 'hash' || c === 'height')) {
       const shown = this.lagged ?? this.tipBlock();
@@ -576,6 +893,7 @@ export class TestExplorer {
       }),
       size: tx.byteLength(),
       weight: tx.weight(),
+      ...(entry.fee !== null ? { fee: Number(entry.fee) } : {}),
       status: this.statusJson(entry),
     };
   }

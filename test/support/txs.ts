@@ -37,6 +37,14 @@ export function seededBytes(seed: string): (n: number) => Buffer {
   };
 }
 
+/** Pay-to-anchor (OP_1 <0x4e73>): anyone can spend it, so anyone can bump the fee (Core 28+). */
+export const P2A_SCRIPT = '51024e73';
+
+/** A random P2WPKH-shaped output script, in hex. */
+export function p2wpkhScript(): string {
+  return '0014' + randomBytes(20).toString('hex');
+}
+
 /** 0xfffffffe: not final (so nLockTime is enforced) yet opts out of BIP68 and BIP125 signalling. */
 export const LOCKTIME_SEQUENCE = 0xfffffffe;
 
