@@ -79,3 +79,34 @@ test('the median time past comes from the block, as Core computes it', async (t)
   await watcher.pollNow();
   t.is(watcher.current()!.medianTime, good.tip().medianTime);
 });
+
+test('fee estimates: read with the tip, over the polling credential, at the nearest target at or below --fee-target', async (t) => {
+  const { good, bad, socks } = await setup(t);
+  let now = 1_000_000;
+  const transport = new SocksTransport(socks.url);
+  const explorers = ['http://good.test/api', 'http://bad.test/api'].map((u) => new Esplora(u, transport, { timeoutMs: 1500 }));
+  const watcher = new ChainWatcher({ explorers, pollIntervalMs: 60_000, feeTargetBlocks: 5, clock: { now: () => now }, log: silentLogger });
+  t.teardown(() => watcher.stop());
+  await watcher.pollNow();
+  t.is(watcher.feeEstimate(), null, 'no explorer lists estimates yet');
+
+  good.setFeeEstimates({ '1': 50, '3': 20, '6': 10, '144': 1 });
+  bad.setFeeEstimates({ '2': 25, '4': 12, '25': 3, warning: 'deprecated' } as unknown as Record<string, number>);
+  await watcher.pollNow();
+  t.is(watcher.feeEstimate(), 20, 'good says 20 at target 3, bad 12 at 4: the higher one');
+  const polls = socks.connections.filter((c) => c.firstLine?.startsWith('GET /api/fee-estimates'));
+  const tips = socks.connections.filter((c) => c.firstLine?.startsWith('GET /api/blocks/tip/hash'));
+  t.is(polls.length, 4, 'once per explorer per poll, never per transaction');
+  for (const host of ['good.test', 'bad.test']) {
+    const users = new Set([...polls, ...tips].filter((c) => c.host === host).map((c) => c.username));
+    t.is(users.size, 1, `${host}: the polling credential`);
+  }
+
+  good.setMode('garbage');
+  now += 60_000;
+  await watcher.pollNow();
+  t.is(watcher.feeEstimate(), 20, 'a garbage answer keeps the last good estimate for a while');
+  now += 4 * 60_000;
+  await watcher.pollNow();
+  t.is(watcher.feeEstimate(), 12, 'then it goes stale and only the other explorer counts');
+});
