@@ -106,6 +106,8 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     retentionSeconds: config.retentionDays * 86_400,
     retryMinSeconds: config.retryMinSeconds,
     retryMaxSeconds: config.retryMaxSeconds,
+    feeEstimate: () => watcher.feeEstimate(),
+    feeBumpBlocks: config.feeBumpBlocks,
   });
   watcher.onTip(() => scheduler.poke());
   watcher.start();

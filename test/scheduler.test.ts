@@ -2,104 +2,10 @@
 // hand-written fakes for the network side (broadcaster, tracker), chain tip and clock.
 import test from 'ava';
 import nacl from 'tweetnacl';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createHash } from 'node:crypto';
-import { Transaction } from 'bitcoinjs-lib';
-import { Store } from '../src/store/store.js';
-import { Scheduler } from '../src/engine/scheduler.js';
-import { InlineOpener } from '../src/engine/opener.js';
-import type { Broadcaster, BroadcastOutcome } from '../src/engine/broadcaster.js';
-import type { Rung } from '../src/domain/bundle.js';
-import type { Tracker } from '../src/engine/tracker.js';
-import type { TxStatusAnswer } from '../src/chain/esplora.js';
-import { seal } from '../src/crypto/sealed-box.js';
-import { pad } from '../src/crypto/padding.js';
 import { State } from '../src/domain/record.js';
-import type { Tip } from '../src/domain/locktime.js';
-import { silentLogger } from '../src/util/log.js';
+import { schedulerWorld } from './support/scheduler-world.js';
 
-class FakeBroadcaster implements Broadcaster {
-  readonly sent: Array<{ rawHex: string; txid: string }> = [];
-  next: BroadcastOutcome[] = [];
-  async broadcast(rung: Rung): Promise<BroadcastOutcome> {
-    for (const { hex, txid } of rung.txs) this.sent.push({ rawHex: hex, txid });
-    return this.next.shift() ?? { kind: 'accepted', verified: true };
-  }
-}
-
-class FakeTracker implements Tracker {
-  answers = new Map<string, TxStatusAnswer>();
-  async status(txid: string): Promise<TxStatusAnswer> {
-    return this.answers.get(txid) ?? { kind: 'mempool' };
-  }
-}
-
-const key = nacl.box.keyPair();
-const keyId = 'aa'.repeat(8);
-
-function makeTx(locktime: number): { raw: Buffer; txid: string } {
-  const tx = new Transaction();
-  tx.locktime = locktime;
-  tx.addInput(nacl.randomBytes(32) as Buffer, 0, 0xfffffffe);
-  tx.addOutput(Buffer.from('0014' + '22'.repeat(20), 'hex'), 1000n);
-  return { raw: Buffer.from(tx.toBuffer()), txid: tx.getId() };
-}
-
-async function setup(t: { teardown(fn: () => unknown): void }) {
-  const dir = await mkdtemp(join(tmpdir(), 'relaystore-sched-'));
-  const store = await Store.open(dir, { maxPending: 1000 });
-  const broadcaster = new FakeBroadcaster();
-  const tracker = new FakeTracker();
-  const w = {
-    dir,
-    store,
-    broadcaster,
-    tracker,
-    tip: { height: 100, hash: '01'.repeat(32), medianTime: 1_700_000_000 } as Tip | null,
-    nowMs: 1_700_000_000_000,
-    scheduler: null as unknown as Scheduler,
-    async submit(locktime: number, opts: { window?: number; declared?: number; plaintext?: Uint8Array } = {}) {
-      const tx = makeTx(locktime);
-      const sealed = Buffer.from(seal(key.publicKey, opts.plaintext ?? pad(tx.raw)));
-      const id = createHash('sha256').update(sealed).digest().subarray(0, 16);
-      const outcome = await store.submit({ id, keyId: Buffer.from(keyId, 'hex'), locktime: opts.declared ?? locktime, window: opts.window ?? 0, sealed, tokenHash: Buffer.alloc(32) });
-      if (outcome.kind === 'full') throw new Error('full');
-      return { id: outcome.record.id, ...tx };
-    },
-    async settle() {
-      await w.scheduler.tick();
-      await w.scheduler.idle();
-      await w.scheduler.tick();
-      await w.scheduler.idle();
-    },
-    mine(n = 1) {
-      w.tip = { height: w.tip!.height + n, hash: nacl.randomBytes(32).toString(), medianTime: w.tip!.medianTime + 600 * n };
-    },
-    state: async (id: string) => (await store.get(id))!,
-  };
-  w.scheduler = new Scheduler({
-    store,
-    opener: new InlineOpener([{ keyId, ...key }]),
-    broadcaster,
-    tracker,
-    clock: { now: () => w.nowMs },
-    tip: () => w.tip,
-    log: silentLogger,
-    confirmations: 3,
-    checkIntervalSeconds: 30,
-    retentionSeconds: 86_400,
-    retryMinSeconds: 10,
-    retryMaxSeconds: 600,
-    randomInt: (max) => max - 1,
-  });
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return w;
-}
+const setup = schedulerWorld;
 
 test('a height-locked transaction is not sent at tip L-1, and is sent at tip L', async (t) => {
   const w = await setup(t);

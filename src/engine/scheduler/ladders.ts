@@ -33,3 +33,22 @@ export class LadderCache {
     this.ladders.delete(id);
   }
 }
+
+export interface RungFields {
+  readonly rung: number;
+  readonly feeRate: number | null;
+  readonly txids: readonly string[];
+  readonly txid: string;
+}
+
+/** What the record says about rung `index` once it is being sent: SPEC §3's rung, feeRate, txids and txid. */
+export function rungFields(ladder: Ladder, index: number): RungFields {
+  const rung = ladder.rungs[index]!;
+  const txids = rung.txs.map((t) => t.txid);
+  return { rung: index, feeRate: rung.feeRate, txids, txid: txids[0]! };
+}
+
+/** The transaction that carries each rung's locktime (its first), once each: what the network may know of the bundle. */
+export function firstTxids(ladder: Ladder): string[] {
+  return [...new Set(ladder.rungs.map((r) => r.txs[0]!.txid))];
+}

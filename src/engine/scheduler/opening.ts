@@ -91,5 +91,7 @@ function afterOpen(r: DueRecord, result: OpenResult, now: number, retentionSecon
   }
   if (r.state === State.Broadcasting) return [];
   // SPEC §3: `txid` is the first of the bundle's transactions until one confirms.
-  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid: result.ladder.rungs[0]!.txs[0]!.txid, attempts: 0 }];
+  const { ladder } = result;
+  const rungs = ladder.kind === 'bundle' ? { rungs: ladder.rungs.length } : {};
+  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid: ladder.rungs[0]!.txs[0]!.txid, attempts: 0, ...rungs }];
 }

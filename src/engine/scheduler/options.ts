@@ -39,6 +39,10 @@ export interface SchedulerOptions {
   readonly tickIntervalMs?: number;
   /** Uniform integer in [0, maxExclusive): the window's random moment. */
   readonly randomInt?: (maxExclusive: number) => number;
+  /** The fee rate (sat/vB) the market wants for --fee-target, or null when none is known (default: none). */
+  readonly feeEstimate?: () => number | null;
+  /** --fee-bump-blocks: blocks a sent rung may stay unconfirmed before the next one replaces it (default 3). */
+  readonly feeBumpBlocks?: number;
 }
 
 /** The options with every default filled in. */
@@ -50,6 +54,8 @@ export function withDefaults(options: SchedulerOptions): Settings {
     maxConcurrentBroadcasts: 16,
     tickIntervalMs: 1000,
     randomInt: (max) => (max <= 1 ? 0 : randomInt(max)),
+    feeEstimate: () => null,
+    feeBumpBlocks: 3,
     ...options,
   };
 }

@@ -1,6 +1,7 @@
 // Step of `broadcasting` records: each due one is sent from its ladder in memory (or opened again
-// first, after a restart), unless the network said non-final at a tip that has not moved yet.
-// The broadcaster's outcome decides the next state (SPEC §5).
+// first, after a restart), unless the network said non-final (or too cheap, at the top rung) at a
+// tip that has not moved yet. The first send chooses the rung; a fee refusal climbs to the next at
+// once; the broadcaster's outcome decides the next state (SPEC §5, §7).
 import type { Tip } from '../../domain/locktime.js';
 import { State, type DueRecord } from '../../domain/record.js';
 import { purgeAt } from '../../domain/retention.js';
@@ -8,7 +9,8 @@ import type { Transition } from '../../store/store.js';
 import type { BroadcastOutcome, Broadcaster } from '../broadcaster.js';
 import { nowSeconds } from '../../util/clock.js';
 import { describeError, type Logger } from '../../util/log.js';
-import type { Rung } from './ladders.js';
+import { chooseRung, nextRung } from '../../domain/climbing.js';
+import { firstTxids, rungFields, type Ladder } from './ladders.js';
 import type { Settings } from './options.js';
 import type { Context } from './context.js';
 
@@ -29,57 +31,104 @@ export async function retryDue(ctx: Context, tip: Tip | null, now: number): Prom
   return { toOpen, held: (await store.transition(later)).size };
 }
 
-/** Non-final answers are retried only once the tip has moved past where they were refused. */
+/** Non-final answers (and fee refusals of the top rung) are retried only once the tip has moved past where they came. */
 function isHeld(r: DueRecord, tip: Tip | null): boolean {
   return r.holdHeight !== null && (tip === null || tip.height <= r.holdHeight);
 }
 
-/** Sends a claimed record's rung and stores what came of it. */
+/** Sends a claimed record's rung; one refused for its fee is followed at once by the next (SPEC §7). */
 export async function sendRecord(ctx: Context, record: DueRecord): Promise<void> {
-  const { store, clock, log } = ctx.options;
-  const rung = ctx.ladders.get(record.id)?.rungs[0];
-  if (!rung) return;
-  const outcome = await broadcastRung(ctx.options.broadcaster, rung);
-  const current = await store.get(record.id);
-  if (!current || current.state !== State.Broadcasting) return;
-  const t = afterBroadcast(ctx.options, current, outcome, nowSeconds(clock));
-  if (t.to === State.Rejected) ctx.ladders.forget(record.id);
-  logOutcome(log, rung, outcome);
-  await store.transition([t]).catch((err) => log.log('error', 'store_failed', { error: describeError(err) }));
+  const ladder = ctx.ladders.get(record.id);
+  if (!ladder) return;
+  let index = record.rung ?? chooseRung(ladder.rungs, ctx.options.feeEstimate());
+  for (;;) {
+    const outcome = await broadcastRung(ctx.options.broadcaster, ladder, index);
+    const current = await ctx.options.store.get(record.id);
+    if (!current || current.state !== State.Broadcasting) return;
+    logOutcome(ctx.options.log, ladder, index, outcome);
+    const next = outcome.kind === 'fee_too_low' ? nextRung(index, ladder.rungs.length) : null;
+    if (next === null) return finish(ctx, current, ladder, index, outcome);
+    // Stored before it is sent, so a restart resumes at this rung and never goes back.
+    ctx.options.log.log('info', 'climb', { rung: next, reason: 'fee' });
+    if (!(await save(ctx, climbTo(current, next, nowSeconds(ctx.options.clock), ladder)))) return;
+    index = next;
+  }
 }
 
-async function broadcastRung(broadcaster: Broadcaster, rung: Rung): Promise<BroadcastOutcome> {
+async function broadcastRung(broadcaster: Broadcaster, ladder: Ladder, index: number): Promise<BroadcastOutcome> {
+  const rung = ladder.rungs[index]!;
+  // Inputs spent by any other rung that the network knows are no rejection (SPEC §7).
+  const own = firstTxids(ladder).filter((txid) => !rung.txs.some((t) => t.txid === txid));
   try {
-    return await broadcaster.broadcast(rung);
+    return await broadcaster.broadcast(rung, own);
   } catch (err) {
     return { kind: 'unreachable', reason: describeError(err) };
   }
 }
 
-function logOutcome(log: Logger, rung: Rung, outcome: BroadcastOutcome): void {
+function logOutcome(log: Logger, ladder: Ladder, index: number, outcome: BroadcastOutcome): void {
   log.log(outcome.kind === 'accepted' ? 'info' : 'warn', 'broadcast', {
-    txid: rung.txs[0]!.txid,
+    txid: ladder.rungs[index]!.txs[0]!.txid,
+    ...(ladder.kind === 'bundle' ? { rung: index } : {}),
     outcome: outcome.kind,
     ...('reason' in outcome ? { reason: outcome.reason } : {}),
   });
 }
 
-export function afterBroadcast(options: Settings, r: DueRecord, outcome: BroadcastOutcome, now: number): Transition {
-  const from = [State.Broadcasting];
+async function finish(ctx: Context, r: DueRecord, ladder: Ladder, index: number, outcome: BroadcastOutcome): Promise<void> {
+  const t = afterBroadcast(ctx.options, r, ladder, index, outcome, nowSeconds(ctx.options.clock));
+  if (t.to === State.Rejected) ctx.ladders.forget(r.id);
+  await save(ctx, t);
+}
+
+/** Applies one transition; a store failure is logged and the record retried from where it is stored. */
+async function save(ctx: Context, t: Transition): Promise<boolean> {
+  try {
+    return (await ctx.options.store.transition([t])).has(t.id);
+  } catch (err) {
+    ctx.options.log.log('error', 'store_failed', { error: describeError(err) });
+    return false;
+  }
+}
+
+/**
+ * The next rung becomes the one being sent; it has not been accepted yet, so no blocks count
+ * against it. Without the ladder in memory (after a restart) the send fills in its details.
+ */
+export function climbTo(r: DueRecord, next: number, now: number, ladder: Ladder | undefined): Transition {
+  const details = ladder ? rungFields(ladder, next) : { rung: next };
+  return { id: r.id, from: [r.state], to: State.Broadcasting, wake: now, attempts: 0, holdHeight: null, sentHeight: null, confirmations: null, ...details };
+}
+
+export function afterBroadcast(options: Settings, r: DueRecord, ladder: Ladder, index: number, outcome: BroadcastOutcome, now: number): Transition {
+  const base = { id: r.id, from: [State.Broadcasting], ...rungFields(ladder, index) };
+  const later = now + options.checkIntervalSeconds;
   switch (outcome.kind) {
     case 'accepted':
-      return { id: r.id, from, to: State.Broadcast, wake: now + options.checkIntervalSeconds, broadcastAt: now, attempts: 0, holdHeight: null, confirmations: 0 };
-    case 'non_final':
-    // Until the scheduler climbs (SPEC §7), a fee refusal waits for a later tip, as non-final does.
-    case 'fee_too_low':
-    // Only a later rung can be superseded by an earlier one, and no later rung is sent yet.
+      return { ...base, to: State.Broadcast, wake: later, broadcastAt: now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, index, base.txid) };
     case 'superseded':
-      return { id: r.id, from, to: State.Broadcasting, wake: now + options.checkIntervalSeconds, holdHeight: options.tip()?.height ?? 0 };
+      // Another rung of the bundle is known: tracking (at once) finds out whether it confirmed.
+      return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, rungHolding(ladder, outcome.txid) ?? index, outcome.txid) };
+    case 'non_final':
+    case 'fee_too_low':
+      // Retried once the tip has moved: a later block may make it final, or lower the fee floor.
+      return { ...base, to: State.Broadcasting, wake: later, holdHeight: options.tip()?.height ?? 0 };
     case 'rejected':
-      return { id: r.id, from, to: State.Rejected, wake: purgeAt(now, options.retentionSeconds), wipe: true, errorCode: outcome.code };
+      return { ...base, to: State.Rejected, wake: purgeAt(now, options.retentionSeconds), wipe: true, errorCode: outcome.code };
     case 'unreachable':
-      return { id: r.id, from, to: State.Broadcasting, wake: now + backoff(options, r.attempts), attempts: r.attempts + 1 };
+      return { ...base, to: State.Broadcasting, wake: now + backoff(options, r.attempts), attempts: r.attempts + 1 };
   }
+}
+
+/** A rung went out: tracking follows it from now on, and the bump counts blocks from the tip it met first. */
+function sentNow(options: Settings, r: DueRecord, rung: number, txid: string): Pick<Transition, 'sentHeight' | 'sent'> {
+  const known = r.sent.some((s) => s.rung === rung && s.txid === txid);
+  return { sentHeight: r.sentHeight ?? options.tip()?.height ?? null, sent: known ? r.sent : [...r.sent, { rung, txid }] };
+}
+
+function rungHolding(ladder: Ladder, txid: string): number | null {
+  const index = ladder.rungs.findIndex((rung) => rung.txs.some((t) => t.txid === txid));
+  return index >= 0 ? index : null;
 }
 
 /** Capped exponential backoff with jitter (50–100 %), forever: nothing is given up on. */

@@ -1,14 +1,24 @@
-// Step of `broadcast` records: each due one is looked up through the tracker (SPEC §5); it is
-// confirmed at the configured depth, sent again if it vanished, and otherwise checked later.
+// Step of `broadcast` records: each due one is looked up through the tracker (SPEC §5, §7). Every
+// rung that went out is followed: whichever confirms is the record's txid, and it is confirmed at
+// the configured depth. A current rung that vanished is sent again; one still unconfirmed
+// --fee-bump-blocks blocks after it went out is replaced by the next rung.
 import { State, type DueRecord } from '../../domain/record.js';
 import { purgeAt } from '../../domain/retention.js';
+import { bumpDue, nextRung } from '../../domain/climbing.js';
 import type { Transition } from '../../store/store.js';
 import type { TxStatusAnswer } from '../../chain/esplora.js';
 import type { Tracker } from '../tracker.js';
 import { nowSeconds } from '../../util/clock.js';
-import { describeError } from '../../util/log.js';
+import { describeError, type Logger } from '../../util/log.js';
+import { climbTo } from './sending.js';
 import type { Settings } from './options.js';
 import type { Context } from './context.js';
+
+/** What the tracker said about one of the record's transactions. */
+interface Seen {
+  readonly txid: string;
+  readonly answer: TxStatusAnswer;
+}
 
 /** Claims the broadcast records due for a check and starts checking them; answers how many. */
 export async function trackDue(ctx: Context, now: number): Promise<number> {
@@ -19,19 +29,41 @@ export async function trackDue(ctx: Context, now: number): Promise<number> {
 }
 
 async function track(ctx: Context, r: DueRecord): Promise<void> {
-  if (!r.txid) return;
+  const txids = followed(r);
+  if (txids.length === 0) return;
   const { store, clock, log } = ctx.options;
   try {
-    const answer = await askStatus(ctx.options.tracker, r.txid);
-    const t = afterCheck(ctx.options, r, answer, nowSeconds(clock));
+    const seen = await lookUp(ctx.options.tracker, txids);
+    const t = afterCheck(ctx, r, seen, nowSeconds(clock));
     if (t.to === State.Confirmed) ctx.ladders.forget(r.id);
-    if (t.to === State.Confirmed || t.to === State.Broadcasting) {
-      log.log('info', t.to === State.Confirmed ? 'confirmed' : 'rebroadcast', { txid: r.txid });
-    }
+    logCheck(log, t, seen.txid);
     await store.transition([t]);
   } catch (err) {
     log.log('error', 'track_failed', { error: describeError(err) });
   }
+}
+
+function logCheck(log: Logger, t: Transition, txid: string): void {
+  if (t.to === State.Confirmed) log.log('info', 'confirmed', { txid });
+  else if (t.to === State.Broadcasting && t.rung !== undefined) log.log('info', 'climb', { rung: t.rung, reason: 'unconfirmed' });
+  else if (t.to === State.Broadcasting) log.log('info', 'rebroadcast', { txid });
+}
+
+/** The first transaction of every rung that went out, the current rung's first. */
+function followed(r: DueRecord): string[] {
+  if (r.sent.length === 0) return r.txid ? [r.txid] : [];
+  return [...new Set(r.sent.map((s) => s.txid).reverse())];
+}
+
+/** Asks about each in turn until one is confirmed; otherwise the answer about the current rung. */
+async function lookUp(tracker: Tracker, txids: readonly string[]): Promise<Seen> {
+  let current: Seen | null = null;
+  for (const txid of txids) {
+    const seen = { txid, answer: await askStatus(tracker, txid) };
+    if (seen.answer.kind === 'confirmed') return seen;
+    current ??= seen;
+  }
+  return current!;
 }
 
 async function askStatus(tracker: Tracker, txid: string): Promise<TxStatusAnswer> {
@@ -42,25 +74,37 @@ async function askStatus(tracker: Tracker, txid: string): Promise<TxStatusAnswer
   }
 }
 
-export function afterCheck(options: Settings, r: DueRecord, answer: TxStatusAnswer, now: number): Transition {
+function afterCheck(ctx: Context, r: DueRecord, seen: Seen, now: number): Transition {
+  const { options } = ctx;
   const from = [State.Broadcast];
   const later = now + options.checkIntervalSeconds;
-  switch (answer.kind) {
-    case 'confirmed': {
-      const depth = depthOf(options, answer.blockHeight);
-      if (depth >= options.confirmations) {
-        return { id: r.id, from, to: State.Confirmed, wake: purgeAt(now, options.retentionSeconds), wipe: true, confirmations: depth };
-      }
-      return { id: r.id, from, to: State.Broadcast, wake: later, confirmations: depth };
-    }
+  switch (seen.answer.kind) {
+    case 'confirmed':
+      return afterConfirmed(options, r, seen.txid, depthOf(options, seen.answer.blockHeight), now);
     case 'mempool':
-      return { id: r.id, from, to: State.Broadcast, wake: later, confirmations: 0 };
+      return climbIfDue(ctx, r, now) ?? { id: r.id, from, to: State.Broadcast, wake: later, confirmations: 0 };
     case 'unknown':
       // Dropped from the mempool or reorganised out: send it again.
       return { id: r.id, from, to: State.Broadcasting, wake: now, confirmations: null, attempts: 0 };
     case 'unreachable':
       return { id: r.id, from, to: State.Broadcast, wake: later };
   }
+}
+
+/** The one that confirmed becomes the record's txid (SPEC §7). */
+function afterConfirmed(options: Settings, r: DueRecord, txid: string, depth: number, now: number): Transition {
+  const from = [State.Broadcast];
+  if (depth >= options.confirmations) {
+    return { id: r.id, from, to: State.Confirmed, wake: purgeAt(now, options.retentionSeconds), wipe: true, confirmations: depth, txid };
+  }
+  return { id: r.id, from, to: State.Broadcast, wake: now + options.checkIntervalSeconds, confirmations: depth, txid };
+}
+
+/** Still unconfirmed --fee-bump-blocks blocks after it went out: the next rung replaces it, if there is one. */
+function climbIfDue(ctx: Context, r: DueRecord, now: number): Transition | null {
+  const next = nextRung(r.rung ?? 0, r.rungs);
+  if (next === null || !bumpDue(r.sentHeight, ctx.options.tip()?.height ?? null, ctx.options.feeBumpBlocks)) return null;
+  return climbTo(r, next, now, ctx.ladders.get(r.id));
 }
 
 function depthOf(options: Settings, blockHeight: number): number {
