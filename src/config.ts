@@ -1,7 +1,7 @@
 // `relaystore serve` configuration (SPEC §6): flags, RELAYSTORE_* environment variables, defaults,
 // and validation that reports every problem at once.
 import { resolve } from 'node:path';
-import type { Network } from './http/app.js';
+import { Network } from './wire/vocabulary.js';
 
 export type TorMode = 'managed' | 'external' | 'off';
 
@@ -31,7 +31,7 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-const NETWORKS: readonly Network[] = ['bitcoin', 'testnet', 'testnet4', 'signet', 'regtest'];
+const NETWORKS: readonly Network[] = Network.enum;
 
 const MEMPOOL_ONION = 'http://mempoolhqx4isw62xs7abwphsq7ldayuidyx2v2oethdhhj6mlo2r6ad.onion';
 const BLOCKSTREAM_ONION = 'http://explorerzydxu5ecjrkwceayqybizmpjjznk5izmitf2modhcusuqlid.onion';

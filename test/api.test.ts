@@ -1,5 +1,6 @@
-// SPEC §3, endpoint by endpoint: every status and error code, through app.callback().
-import test from 'ava';
+// SPEC §3, endpoint by endpoint: every status and error code, through app.callback(). Every answer
+// is also held against the served OpenAPI document (support/contract.ts).
+import test, { type ExecutionContext } from 'ava';
 import nacl from 'tweetnacl';
 import { createHash } from 'node:crypto';
 import { seal } from '../src/crypto/sealed-box.js';
@@ -7,15 +8,17 @@ import { verifyReceipt } from '../src/keys/receipts.js';
 import { State } from '../src/domain/record.js';
 import { Store } from '../src/store/store.js';
 import { makeWorld, type World } from './support/world.js';
+import { holdToContract } from './support/contract.js';
 import { join } from 'node:path';
 
 function sealedHex(world: World, size = 512): string {
   return Buffer.from(seal(world.keys.current.publicKey, nacl.randomBytes(size))).toString('hex');
 }
 
-async function withWorld(t: { teardown(fn: () => unknown): void }, opts?: Parameters<typeof makeWorld>[0]): Promise<World> {
+async function withWorld(t: ExecutionContext, opts?: Parameters<typeof makeWorld>[0]): Promise<World> {
   const world = await makeWorld(opts);
   t.teardown(() => world.close());
+  await holdToContract(t, world);
   return world;
 }
 

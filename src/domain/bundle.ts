@@ -7,6 +7,7 @@
 // strictly rising fee rates (bad_bundle) → every two rungs conflict (rungs_not_conflicting).
 import { Transaction } from 'bitcoinjs-lib/src/transaction';
 import { locktimeType } from './locktime.js';
+import type { InvalidCode } from '../wire/vocabulary.js';
 
 /** "RSB1": read as a transaction version (826430290) it is not standard, so it never starts a transaction. */
 export const BUNDLE_MAGIC: readonly number[] = [0x52, 0x53, 0x42, 0x31];
@@ -14,7 +15,8 @@ export const MAX_RUNGS = 16;
 export const MAX_TX_PER_RUNG = 25;
 const MAX_FEE = (1n << 64n) - 1n;
 
-export type OpeningCode = 'bad_bundle' | 'malformed_transaction' | 'locktime_mismatch' | 'rungs_not_conflicting' | 'bad_padding';
+/** Every invalid code but undecryptable (which only the key decides); the wire contract lists them. */
+export type OpeningCode = Exclude<InvalidCode, 'undecryptable'>;
 
 /** One transaction of a rung: ids for tracking (package answers are keyed by wtxid), hex for sending. */
 export interface LadderTx {

@@ -1,21 +1,14 @@
 // Locktime semantics exactly as Bitcoin Core's mempool applies them (IsFinalTx with the next block).
+import type { Tip } from '../wire/answers.js';
+import type { LocktimeType } from '../wire/vocabulary.js';
+
+// The wire contract declares both; re-exported because every room that judges maturity uses them.
+export type { LocktimeType, Tip };
+
 export const LOCKTIME_THRESHOLD = 500_000_000;
-export const MAX_LOCKTIME = 0xffff_ffff;
-
-export type LocktimeType = 'height' | 'time';
-
-export interface Tip {
-  readonly height: number;
-  readonly hash: string;
-  readonly medianTime: number;
-}
 
 export function locktimeType(locktime: number): LocktimeType {
   return locktime < LOCKTIME_THRESHOLD ? 'height' : 'time';
-}
-
-export function isValidLocktime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_LOCKTIME;
 }
 
 /**

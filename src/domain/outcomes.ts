@@ -1,51 +1,23 @@
 // Expected outcomes as values. Exceptions are reserved for bugs and infrastructure failures.
-import type { RecordView } from './record.js';
+import type { RecordStatus, SubmitAnswer } from '../wire/answers.js';
+import type { ErrorCode } from '../wire/vocabulary.js';
 
-export interface SubmissionBody {
-  id: string;
-  token: string;
-  status: RecordView['status'];
-  locktime: number;
-  locktimeType: RecordView['locktimeType'];
-  receipt: string;
-}
-
-/** Client mistakes that SPEC §3 names; each maps to one HTTP status in http/errors.ts. */
-export type RequestErrorCode =
-  | 'invalid_json'
-  | 'invalid_locktime'
-  | 'invalid_sealed'
-  | 'invalid_window'
-  | 'unknown_key'
-  | 'locktime_too_far'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'store_full'
-  | 'unavailable'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'already_broadcast'
-  | 'already_final'
-  | 'invalid_id'
-  | 'internal_error';
-
+/** A refused request, with its SPEC code; http/errors.ts maps each code to one HTTP status. */
 export interface Refusal {
   readonly kind: 'refused';
-  readonly code: RequestErrorCode;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
-export function refuse(code: RequestErrorCode, message: string): Refusal {
+export function refuse(code: ErrorCode, message: string): Refusal {
   return { kind: 'refused', code, message };
 }
 
 export type SubmitOutcome =
-  | { readonly kind: 'accepted'; readonly body: SubmissionBody }
-  | { readonly kind: 'already_known'; readonly body: SubmissionBody }
+  | { readonly kind: 'accepted'; readonly body: SubmitAnswer }
+  | { readonly kind: 'already_known'; readonly body: SubmitAnswer }
   | Refusal;
 
 export type CancelOutcome = { readonly kind: 'cancelled'; readonly id: string } | Refusal;
 
-export type StatusOutcome = { readonly kind: 'found'; readonly view: RecordView } | Refusal;
+export type StatusOutcome = { readonly kind: 'found'; readonly view: RecordStatus } | Refusal;

@@ -1,7 +1,8 @@
 // A stored submission and its state machine. Internal states are finer than the API's `status`
 // (a record waiting out its random window is still `pending` to the outside).
-import { locktimeType, type LocktimeType } from './locktime.js';
-import type { OpeningCode } from './bundle.js';
+import { locktimeType } from './locktime.js';
+import type { RecordStatus } from '../wire/answers.js';
+import type { RecordErrorCode, Status } from '../wire/vocabulary.js';
 
 export const State = {
   /** Sealed, waiting for maturity; wake = locktime. */
@@ -20,8 +21,6 @@ export const State = {
 export type State = (typeof State)[keyof typeof State];
 
 export const TERMINAL_STATES: readonly State[] = [State.Confirmed, State.Cancelled, State.Invalid, State.Rejected];
-
-export type Status = 'pending' | 'broadcasting' | 'broadcast' | 'confirmed' | 'cancelled' | 'invalid' | 'rejected';
 
 export function statusOf(state: State): Status {
   switch (state) {
@@ -43,10 +42,7 @@ export function statusOf(state: State): Status {
   }
 }
 
-export type InvalidCode = 'undecryptable' | OpeningCode;
-export type RejectedCode = 'inputs_missing_or_spent' | 'invalid_transaction';
-
-export const ERROR_MESSAGES: Record<string, string> = {
+export const ERROR_MESSAGES: Record<RecordErrorCode, string> = {
   undecryptable: 'the sealed blob could not be opened with the key it names',
   malformed_transaction: 'the opened blob is not a serialized Bitcoin transaction',
   locktime_mismatch: "the transaction's nLockTime differs from the declared locktime",
@@ -96,32 +92,17 @@ export interface SentRung {
 /** What the scheduler's due-queries return: the record without its blob, fetched only to open it. */
 export type DueRecord = Omit<StoredRecord, 'sealed' | 'tokenHash'>;
 
-export interface RecordView {
-  id: string;
-  status: Status;
-  locktime: number;
-  locktimeType: LocktimeType;
-  txid?: string;
-  broadcastAt?: number;
-  confirmations?: number;
-  error?: { code: string; message: string };
-  rungs?: number;
-  rung?: number;
-  feeRate?: number;
-  txids?: string[];
-}
-
-export function viewOf(r: StoredRecord): RecordView {
-  const view: RecordView = { id: r.id, status: statusOf(r.state), locktime: r.locktime, locktimeType: locktimeType(r.locktime) };
+export function viewOf(r: StoredRecord): RecordStatus {
+  const view: RecordStatus = { id: r.id, status: statusOf(r.state), locktime: r.locktime, locktimeType: locktimeType(r.locktime) };
   if (r.txid) view.txid = r.txid;
   if (r.broadcastAt !== null) view.broadcastAt = r.broadcastAt;
   if (r.confirmations !== null && (r.state === State.Broadcast || r.state === State.Confirmed)) view.confirmations = r.confirmations;
-  if (r.errorCode) view.error = { code: r.errorCode, message: ERROR_MESSAGES[r.errorCode] ?? r.errorCode };
+  if (r.errorCode) view.error = recordError(r.errorCode as RecordErrorCode);
   return r.rungs === null ? view : { ...view, ...bundleView(r) };
 }
 
 /** SPEC §3 for a bundle: how many rungs, and the one last sent (absent before the first send). */
-function bundleView(r: StoredRecord): Pick<RecordView, 'rungs' | 'rung' | 'feeRate' | 'txids'> {
+function bundleView(r: StoredRecord): Pick<RecordStatus, 'rungs' | 'rung' | 'feeRate' | 'txids'> {
   if (r.rung === null) return { rungs: r.rungs! };
   return {
     rungs: r.rungs!,
@@ -129,4 +110,9 @@ function bundleView(r: StoredRecord): Pick<RecordView, 'rungs' | 'rung' | 'feeRa
     ...(r.feeRate === null ? {} : { feeRate: Math.round(r.feeRate * 1000) / 1000 }),
     ...(r.txids === null ? {} : { txids: [...r.txids] }),
   };
+}
+
+/** The store keeps the code as text; only the scheduler writes it, from InvalidCode and RejectedCode. */
+function recordError(code: RecordErrorCode): RecordStatus['error'] {
+  return { code, message: ERROR_MESSAGES[code] ?? code };
 }

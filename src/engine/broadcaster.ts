@@ -3,7 +3,7 @@
 // another explorer and circuit that the network knows it. Answers with one outcome for the attempt.
 import type { Esplora, PackagePath, PostAnswer } from '../chain/esplora.js';
 import { freshCredentials, type SocksCredentials } from '../net/transport.js';
-import type { RejectedCode } from '../domain/record.js';
+import type { RejectedCode } from '../wire/vocabulary.js';
 import type { LadderTx, Rung } from '../domain/bundle.js';
 import { silentLogger, type Logger } from '../util/log.js';
 

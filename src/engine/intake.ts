@@ -1,19 +1,17 @@
 // Intake: validates a submission, derives id/token/receipt and hands it to the store. Knows no HTTP.
 import { createHash } from 'node:crypto';
-import { isValidLocktime, locktimeType, LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
-import { refuse, type CancelOutcome, type StatusOutcome, type SubmitOutcome, type SubmissionBody } from '../domain/outcomes.js';
+import { locktimeType, LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
+import { refuse, type CancelOutcome, type StatusOutcome, type SubmitOutcome } from '../domain/outcomes.js';
 import { State, statusOf, viewOf, type StoredRecord } from '../domain/record.js';
 import { purgeAt } from '../domain/retention.js';
-import { SEAL_OVERHEAD } from '../crypto/sealed-box.js';
 import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
-import type { KeyRing } from '../keys/keyring.js';
+import type { KeyRing, SealingKey } from '../keys/keyring.js';
 import { PoolSigner, type ReceiptSigner } from '../keys/receipt-signer.js';
 import type { Store } from '../store/store.js';
-import { fromHex } from '../util/hex.js';
 import { nowSeconds, type Clock } from '../util/clock.js';
+import type { SubmitAnswer } from '../wire/answers.js';
+import { submitRequestChecker, type SubmitCheck, type SubmitRequest } from '../wire/submit-request.js';
 
-/** The smallest serialized transaction: version, 1 input with empty script, 1 output with empty script, locktime. */
-export const MIN_TX_BYTES = 60;
 const BLOCKS_PER_YEAR = 52_560;
 const SECONDS_PER_YEAR = 31_557_600;
 
@@ -40,40 +38,29 @@ const TOKEN_RE = /^[0-9a-fA-F]{64}$/;
 
 export class Intake {
   private readonly signer: ReceiptSigner;
+  private readonly checkRequest: (body: unknown) => SubmitCheck;
 
   constructor(private readonly deps: IntakeDeps) {
     this.signer = deps.signer ?? new PoolSigner(deps.keys.receiptPrivateKey);
+    this.checkRequest = submitRequestChecker(deps.limits);
   }
 
+  /** Judges the body by the wire schema, then by what only the server knows (its keys, the tip). */
   async submit(body: unknown): Promise<SubmitOutcome> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return refuse('invalid_json', 'the body must be a JSON object');
-    }
-    const { locktime, sealed, window = 0, keyId } = body as Record<string, unknown>;
-    const { limits, keys } = this.deps;
-    if (!isValidLocktime(locktime)) return refuse('invalid_locktime', 'locktime must be an integer from 0 to 4294967295');
-    if (typeof sealed !== 'string') return refuse('invalid_sealed', 'sealed must be a hex string');
-    const sealedBytes = fromHex(sealed);
-    if (sealedBytes === null) return refuse('invalid_sealed', 'sealed is not valid hex');
-    if (sealedBytes.length > limits.maxSealedBytes) {
-      return refuse('payload_too_large', `sealed is larger than ${limits.maxSealedBytes} bytes`);
-    }
-    if (sealedBytes.length < SEAL_OVERHEAD + MIN_TX_BYTES) {
-      return refuse('invalid_sealed', `sealed is too short to hold a transaction (${SEAL_OVERHEAD + MIN_TX_BYTES} bytes at least)`);
-    }
-    if (typeof window !== 'number' || !Number.isInteger(window) || window < 0 || window > limits.maxWindowSeconds) {
-      return refuse('invalid_window', `window must be an integer number of seconds from 0 to ${limits.maxWindowSeconds}`);
-    }
-    let key = keys.current;
-    if (keyId !== undefined) {
-      if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId)) return refuse('unknown_key', 'keyId must be 16 lowercase hex digits');
-      const found = keys.find(keyId);
-      if (!found) return refuse('unknown_key', `no sealing key has keyId ${keyId}`);
-      key = found;
-    }
+    const checked = this.checkRequest(body);
+    if (!checked.ok) return refuse(checked.code, checked.message);
+    const { keyId, locktime } = checked.request;
+    const key = keyId === undefined ? this.deps.keys.current : this.deps.keys.find(keyId);
+    if (!key) return refuse('unknown_key', `no sealing key has keyId ${keyId}`);
     const tooFar = this.tooFar(locktime);
     if (tooFar) return refuse('locktime_too_far', tooFar);
+    return this.accept(checked.request, key);
+  }
 
+  private async accept({ locktime, sealed, window = 0 }: SubmitRequest, key: SealingKey): Promise<SubmitOutcome> {
+    const { keys } = this.deps;
+    // The schema has checked that `sealed` is hex of an allowed length.
+    const sealedBytes = Buffer.from(sealed, 'hex');
     const digest = createHash('sha256').update(sealedBytes).digest();
     const sealedSha256 = digest.toString('hex');
     const id = digest.subarray(0, 16);
@@ -102,7 +89,7 @@ export class Intake {
     return locktime > limit ? `locktime is more than ${horizonYears} years of blocks beyond the tip (${tip.height})` : null;
   }
 
-  private body(record: StoredRecord, token: Buffer, sealedSha256: string, receipt: string | null): SubmissionBody {
+  private body(record: StoredRecord, token: Buffer, sealedSha256: string, receipt: string | null): SubmitAnswer {
     return {
       id: record.id,
       token: token.toString('hex'),

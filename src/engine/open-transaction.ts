@@ -3,7 +3,7 @@
 import { openSealed } from '../crypto/sealed-box.js';
 import { readPlaintext } from '../domain/plaintext.js';
 import type { Ladder } from '../domain/bundle.js';
-import type { InvalidCode } from '../domain/record.js';
+import type { InvalidCode } from '../wire/vocabulary.js';
 
 /** `ladder` holds raw transactions: it lives in memory only, never on disk or in a log. */
 export type OpenResult =

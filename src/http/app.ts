@@ -1,5 +1,5 @@
 // The HTTP API of SPEC §3 as a Koa app. It translates requests to Intake calls and outcomes to
-// answers; tests drive it through app.callback() without opening a port.
+// answers shaped by the wire contract (src/wire); tests drive it through app.callback() without a port.
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Intake } from '../engine/intake.js';
@@ -8,9 +8,10 @@ import type { Tip } from '../domain/locktime.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { errorBody, HTTP_STATUS, HttpRefusal } from './errors.js';
 import { readJson } from './body.js';
+import { openApiDocument } from './openapi.js';
 import { describeError, type Logger } from '../util/log.js';
-
-export type Network = 'bitcoin' | 'testnet' | 'testnet4' | 'signet' | 'regtest';
+import { VERSION, type CancelAnswer, type ServerInfo } from '../wire/answers.js';
+import type { Network } from '../wire/vocabulary.js';
 
 export interface AppDeps {
   readonly intake: Intake;
@@ -24,97 +25,30 @@ export interface AppDeps {
   readonly extraRoutes?: (router: Router) => void;
 }
 
-export const VERSION = '1.0.0';
+export type InfoDeps = Pick<AppDeps, 'keys' | 'network' | 'tip' | 'onion' | 'limits'>;
+
+/** The /v1/info answer; the page shows the same. */
+export function serverInfo(deps: InfoDeps): ServerInfo {
+  const current = deps.keys.current;
+  return {
+    name: 'relaystore',
+    version: VERSION,
+    network: deps.network,
+    sealing: { scheme: 'curve25519-xsalsa20-poly1305-sealedbox', publicKey: Buffer.from(current.publicKey).toString('hex'), keyId: current.keyId },
+    receipts: { scheme: 'ed25519', publicKey: Buffer.from(deps.keys.receiptPublicKey).toString('hex') },
+    tip: deps.tip(),
+    limits: { maxSealedBytes: deps.limits.maxSealedBytes, maxWindowSeconds: deps.limits.maxWindowSeconds },
+    onion: deps.onion(),
+  };
+}
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
   const router = new Router();
-  // Hex doubles the sealed size; the rest of the JSON is small.
-  const bodyLimit = deps.limits.maxSealedBytes * 2 + 4096;
-
-  app.use(async (ctx, next) => {
-    // No referrer leaves, nothing is sniffed or framed; the page (page.ts) widens the CSP for itself.
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpRefusal('not_found', `no route for ${ctx.path}`);
-    } catch (err) {
-      if (err instanceof HttpRefusal) {
-        ctx.status = HTTP_STATUS[err.code];
-        ctx.body = errorBody(err.code, err.message);
-      } else {
-        deps.log.log('error', 'http_internal_error', { error: describeError(err) });
-        ctx.status = 500;
-        ctx.body = errorBody('internal_error', 'internal error');
-      }
-    }
-    ctx.set('Cache-Control', 'no-store');
-  });
-
-  const answer = (ctx: Koa.Context, refusal: Refusal) => {
-    ctx.status = HTTP_STATUS[refusal.code];
-    ctx.body = errorBody(refusal.code, refusal.message);
-  };
-
-  router.get('/v1/info', (ctx) => {
-    const current = deps.keys.current;
-    ctx.body = {
-      name: 'relaystore',
-      version: VERSION,
-      network: deps.network,
-      sealing: {
-        scheme: 'curve25519-xsalsa20-poly1305-sealedbox',
-        publicKey: Buffer.from(current.publicKey).toString('hex'),
-        keyId: current.keyId,
-      },
-      receipts: { scheme: 'ed25519', publicKey: Buffer.from(deps.keys.receiptPublicKey).toString('hex') },
-      tip: deps.tip(),
-      limits: { maxSealedBytes: deps.limits.maxSealedBytes, maxWindowSeconds: deps.limits.maxWindowSeconds },
-      onion: deps.onion(),
-    };
-  });
-
-  router.post('/v1/transactions', async (ctx) => {
-    const body = await readJson(ctx, bodyLimit);
-    let outcome;
-    try {
-      outcome = await deps.intake.submit(body);
-    } catch (err) {
-      // Not stored: say so plainly, so the client keeps its transaction and retries.
-      deps.log.log('error', 'submit_failed', { error: describeError(err) });
-      throw new HttpRefusal('unavailable', 'the submission could not be stored; nothing was kept, try again');
-    }
-    switch (outcome.kind) {
-      case 'accepted':
-        ctx.status = 201;
-        ctx.body = outcome.body;
-        return;
-      case 'already_known':
-        ctx.status = 200;
-        ctx.body = outcome.body;
-        return;
-      case 'refused':
-        return answer(ctx, outcome);
-    }
-  });
-
-  router.get('/v1/transactions/:id', async (ctx) => {
-    const outcome = await deps.intake.status(ctx.params.id ?? '');
-    if (outcome.kind === 'refused') return answer(ctx, outcome);
-    ctx.body = outcome.view;
-  });
-
-  router.delete('/v1/transactions/:id', async (ctx) => {
-    const outcome = await deps.intake.cancel(ctx.params.id ?? '', ctx.get('Authorization') || undefined);
-    if (outcome.kind === 'refused') return answer(ctx, outcome);
-    ctx.body = { id: outcome.id, status: 'cancelled' };
-  });
-
+  app.use(answerErrors(deps.log));
+  apiRoutes(router, deps);
   deps.extraRoutes?.(router);
-
   app.use(router.routes());
   app.use(
     router.allowedMethods({
@@ -124,4 +58,67 @@ export function createApp(deps: AppDeps): Koa {
     }),
   );
   return app;
+}
+
+/** Sets the headers of every answer and turns refusals and failures into SPEC error bodies. */
+function answerErrors(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    // No referrer leaves, nothing is sniffed or framed; the page (page.ts) widens the CSP for itself.
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpRefusal('not_found', `no route for ${ctx.path}`);
+    } catch (err) {
+      if (err instanceof HttpRefusal) return refused(ctx, err);
+      log.log('error', 'http_internal_error', { error: describeError(err) });
+      ctx.status = 500;
+      ctx.body = errorBody('internal_error', 'internal error');
+    } finally {
+      ctx.set('Cache-Control', 'no-store');
+    }
+  };
+}
+
+function refused(ctx: Koa.Context, refusal: Pick<Refusal, 'code' | 'message'>): void {
+  ctx.status = HTTP_STATUS[refusal.code];
+  ctx.body = errorBody(refusal.code, refusal.message);
+}
+
+function apiRoutes(router: Router, deps: AppDeps): void {
+  const openApi = openApiDocument(deps.limits);
+  router.get('/v1/info', (ctx) => {
+    ctx.body = serverInfo(deps);
+  });
+  router.get('/v1/openapi.json', (ctx) => {
+    ctx.body = openApi;
+  });
+  router.post('/v1/transactions', (ctx) => submit(ctx, deps));
+  router.get('/v1/transactions/:id', async (ctx) => {
+    const outcome = await deps.intake.status(ctx.params.id ?? '');
+    if (outcome.kind === 'refused') return refused(ctx, outcome);
+    ctx.body = outcome.view;
+  });
+  router.delete('/v1/transactions/:id', async (ctx) => {
+    const outcome = await deps.intake.cancel(ctx.params.id ?? '', ctx.get('Authorization') || undefined);
+    if (outcome.kind === 'refused') return refused(ctx, outcome);
+    ctx.body = { id: outcome.id, status: 'cancelled' } satisfies CancelAnswer;
+  });
+}
+
+async function submit(ctx: Koa.Context, deps: AppDeps): Promise<void> {
+  // Hex doubles the sealed size; the rest of the JSON is small.
+  const body = await readJson(ctx, deps.limits.maxSealedBytes * 2 + 4096);
+  let outcome;
+  try {
+    outcome = await deps.intake.submit(body);
+  } catch (err) {
+    // Not stored: say so plainly, so the client keeps its transaction and retries.
+    deps.log.log('error', 'submit_failed', { error: describeError(err) });
+    throw new HttpRefusal('unavailable', 'the submission could not be stored; nothing was kept, try again');
+  }
+  if (outcome.kind === 'refused') return refused(ctx, outcome);
+  ctx.status = outcome.kind === 'accepted' ? 201 : 200;
+  ctx.body = outcome.body;
 }

@@ -1,14 +1,15 @@
 // The one place where outcomes become HTTP: status codes and the SPEC §3 error body.
-import type { RequestErrorCode } from '../domain/outcomes.js';
+import type { ErrorBody } from '../wire/answers.js';
+import type { ErrorCode } from '../wire/vocabulary.js';
 
-export const HTTP_STATUS: Record<RequestErrorCode, number> = {
+export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_json: 400,
   invalid_locktime: 400,
   invalid_sealed: 400,
   invalid_window: 400,
   unknown_key: 400,
   locktime_too_far: 400,
-  invalid_id: 400,
+  stamp_required: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -22,18 +23,14 @@ export const HTTP_STATUS: Record<RequestErrorCode, number> = {
   unavailable: 503,
 };
 
-export interface ErrorBody {
-  error: { code: RequestErrorCode; message: string };
-}
-
-export function errorBody(code: RequestErrorCode, message: string): ErrorBody {
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
 /** Thrown inside the HTTP layer only, to leave a handler early with a SPEC error. */
 export class HttpRefusal extends Error {
   constructor(
-    readonly code: RequestErrorCode,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

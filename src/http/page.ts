@@ -4,9 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { AppDeps } from './app.js';
-import type { RecordView } from '../domain/record.js';
-import type { SubmissionBody } from '../domain/outcomes.js';
+import { serverInfo, type AppDeps } from './app.js';
+import type { RecordStatus, SubmitAnswer } from '../wire/answers.js';
 import { parseTransaction, sealTransaction } from '../client/envelope.js';
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { HTTP_STATUS, HttpRefusal } from './errors.js';
@@ -55,7 +54,7 @@ export function pageRoutes(deps: PageDeps): (router: Router) => void {
   const problem = (ctx: Koa.Context, status: number, code: string, message: string) =>
     html(ctx, status, 'Refused', `<h1>Refused</h1><div class="error" id="problem"><p>${esc(message)}</p><p>code: <code>${esc(code)}</code></p></div>`);
 
-  const receipt = (body: SubmissionBody, txid: string, isNew: boolean) => `<h1>Stored</h1>
+  const receipt = (body: SubmitAnswer, txid: string, isNew: boolean) => `<h1>Stored</h1>
 <div class="ok" id="submit-result"><p>${isNew ? 'Stored.' : 'This exact sealed transaction was already stored.'}
 Your browser sent the transaction without JavaScript, so this server sealed it on receipt: it saw the
 transaction once, in memory, and keeps only the sealed form until it matures.</p>
@@ -69,7 +68,7 @@ transaction once, in memory, and keeps only the sealed form until it matures.</p
 </dl></div>
 <p><a href="/status?id=${esc(body.id)}">Follow its status</a></p>`;
 
-  const statusView = (v: RecordView) => `<h1>Status</h1>
+  const statusView = (v: RecordStatus) => `<h1>Status</h1>
 <dl id="status">
 <dt>id</dt><dd class="hex" data-field="id">${esc(v.id)}</dd>
 <dt>status</dt><dd data-field="status">${esc(v.status)}</dd>
@@ -81,19 +80,17 @@ ${v.error ? `<dt>error</dt><dd data-field="error">${esc(v.error.code)}: ${esc(v.
 <form method="get" action="/status"><input type="hidden" name="id" value="${esc(v.id)}"><button type="submit">Refresh</button></form>`;
 
   const home = () => {
-    const tip = deps.tip();
-    const current = deps.keys.current;
-    const onion = deps.onion();
+    const { network, tip, onion, sealing, receipts } = serverInfo(deps);
     return `<h1>RelayStore</h1>
 <p>Keeps a time-locked Bitcoin transaction sealed until Bitcoin would accept it, then broadcasts it
 through Tor, each transaction over its own circuit.</p>
 <h2>This server</h2>
 <dl id="info">
-<dt>network</dt><dd data-field="network">${esc(deps.network)}</dd>
+<dt>network</dt><dd data-field="network">${esc(network)}</dd>
 <dt>chain tip</dt><dd data-field="tip">${tip ? `${esc(tip.height)} <span class="hex">${esc(tip.hash)}</span> (median time ${esc(new Date(tip.medianTime * 1000).toISOString())})` : 'not known yet'}</dd>
 <dt>onion</dt><dd class="hex" data-field="onion">${onion ? esc(onion) : 'none configured'}</dd>
-<dt>sealing key</dt><dd class="hex" data-field="sealing-key">${esc(Buffer.from(current.publicKey).toString('hex'))} (keyId ${esc(current.keyId)})</dd>
-<dt>receipt key</dt><dd class="hex" data-field="receipt-key">${esc(Buffer.from(deps.keys.receiptPublicKey).toString('hex'))}</dd>
+<dt>sealing key</dt><dd class="hex" data-field="sealing-key">${esc(sealing.publicKey)} (keyId ${esc(sealing.keyId)})</dd>
+<dt>receipt key</dt><dd class="hex" data-field="receipt-key">${esc(receipts.publicKey)}</dd>
 </dl>
 <h2>Hand in a transaction</h2>
 <p class="note" id="sealing-nojs">JavaScript is off, so this page cannot seal in your browser: <strong>the server will
@@ -102,7 +99,7 @@ writes the transaction to disk). To keep it from the server until it matures, tu
 this page, or use the <code>relaystore submit</code> command.</p>
 <p class="note" id="sealing-js" hidden>This page seals the transaction in your browser before sending it: the
 server cannot read it before it matures.</p>
-<form method="post" action="/submit" id="submit-form" data-public-key="${esc(Buffer.from(current.publicKey).toString('hex'))}" data-key-id="${esc(current.keyId)}">
+<form method="post" action="/submit" id="submit-form" data-public-key="${esc(sealing.publicKey)}" data-key-id="${esc(sealing.keyId)}">
 <label for="tx">Signed transaction (hex), with its nLockTime set to when it may be broadcast</label>
 <textarea id="tx" name="tx" required spellcheck="false" autocomplete="off"></textarea>
 <label for="window">Random delay after maturity, in seconds (optional, at most ${esc(deps.limits.maxWindowSeconds)})</label>
