@@ -11,6 +11,8 @@ import { TestSocksServer } from './support/socks5-server.js';
 import { makeTx } from './support/txs.js';
 import { startService, type Service } from './support/service.js';
 import { TestClient } from './support/client.js';
+import { serveArgs } from './support/serve-args.js';
+import { until } from './support/wait.js';
 import { pad } from '../src/crypto/padding.js';
 
 const NAMES = ['explorer-a.test', 'explorer-b.test'];
@@ -31,19 +33,13 @@ async function makeWorld(t: { teardown(fn: () => unknown): void }, confirmations
   const socks = await TestSocksServer.start({
     resolve: (host, port) => (NAMES.includes(host) && port === 80 ? { host: '127.0.0.1', port: explorer.port } : null),
   });
-  const args = [
-    '--network', 'regtest',
-    '--tor', 'external',
-    '--socks', socks.url,
-    ...NAMES.flatMap((n) => ['--explorer', `http://${n}/api`]),
-    '--data-dir', join(dir, 'data'),
-    '--listen', '127.0.0.1:0',
-    '--poll-interval', '1',
-    '--confirmations', String(confirmations),
-    '--retry-min', '1',
-    '--retry-max', '2',
-    '--request-timeout', '3',
-  ];
+  const args = serveArgs({
+    dataDir: join(dir, 'data'),
+    explorers: NAMES.map((n) => `http://${n}/api`),
+    tor: { mode: 'external', socks: socks.url },
+    confirmations,
+    requestTimeoutSeconds: 3,
+  });
   const world = {
     dir,
     args,
@@ -64,14 +60,9 @@ async function makeWorld(t: { teardown(fn: () => unknown): void }, confirmations
   return world;
 }
 
+/** Resolves once the scheduler has judged `height`: whatever that tip makes due has been decided. */
 async function waitForTip(world: IntegrationWorld, height: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const { json } = await world.client.json('GET', '/v1/info');
-    if (json.tip && json.tip.height >= height) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the service never saw height ${height}`);
+  await world.service.judged(height);
 }
 
 async function mine(world: IntegrationWorld, n: number): Promise<void> {
@@ -85,9 +76,9 @@ test.serial('submit → not sent before maturity → sent to every explorer at m
   const tx = makeTx({ locktime: height + 2 });
   const sub = await w.client.submit(tx.hex, height + 2);
   t.is(sub.status, 'pending');
+  // A tick has judged the tip that is still one block short: had it found the record due, the
+  // record would be broadcasting by now (opening finishes inside the tick).
   await mine(w, 1);
-  // One full poll and tick after the tip that is still one block short.
-  await new Promise((r) => setTimeout(r, 1500));
   t.false(w.explorer.received.some((r) => r.txid === tx.txid), 'nothing is sent before maturity');
   t.is((await w.client.status(sub.id)).status, 'pending');
 
@@ -139,8 +130,7 @@ test.serial('cancel: the submitter cancels with its token; the transaction is ne
   const res = await w.client.json('DELETE', `/v1/transactions/${sub.id}`, undefined, { authorization: `Bearer ${sub.token}` });
   t.is(res.status, 200);
   t.deepEqual(res.json, { id: sub.id, status: 'cancelled' });
-  await mine(w, 2);
-  await new Promise((r) => setTimeout(r, 1500));
+  await mine(w, 2); // a tick has judged a tip at which the record would be due, had it not been cancelled
   t.false(w.explorer.received.some((r) => r.txid === tx.txid));
   t.is((await w.client.status(sub.id)).status, 'cancelled');
 });
@@ -186,7 +176,9 @@ test.serial('explorers down, then back: the transaction waits in broadcasting an
   const tx = makeTx({ locktime: height });
   const sub = await w.client.submit(tx.hex, height);
   await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcasting');
-  await new Promise((r) => setTimeout(r, 2500));
+  // A second attempt is only made once the first one's outcome is stored: it was kept for a retry.
+  await w.service.waitFor((l) => l.event === 'broadcast' && l.txid === tx.txid && l.outcome === 'unreachable');
+  await w.service.waitForNext((l) => l.event === 'broadcast' && l.txid === tx.txid && l.outcome === 'unreachable');
   t.is((await w.client.status(sub.id)).status, 'broadcasting');
   w.explorer.setMode('ok');
   const done = await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
@@ -200,9 +192,11 @@ test.serial('non-BIP68-final is retried at a later tip, not given up', async (t)
   const tx = makeTx({ locktime: height, version: 2 });
   w.explorer.requireBip68(tx.txid, height + 2);
   const sub = await w.client.submit(tx.hex, height);
-  await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcasting');
-  await new Promise((r) => setTimeout(r, 1500));
+  await w.service.waitFor((l) => l.event === 'broadcast' && l.txid === tx.txid && l.outcome === 'non_final');
+  // A tick held the refused record back: the tip has not moved past where it was refused.
+  await w.service.waitFor((l) => l.event === 'tick' && Number(l.held) > 0);
   t.false(w.explorer.accepted(tx.txid));
+  t.is((await w.client.status(sub.id)).status, 'broadcasting');
   await mine(w, 2);
   await w.client.waitForStatus(sub.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
   t.true(w.explorer.accepted(tx.txid));
@@ -219,9 +213,7 @@ test.serial('a transaction reorganised out is broadcast again', async (t) => {
   const before = w.explorer.received.filter((r) => r.txid === tx.txid).length;
   w.explorer.reorg(1);
   w.explorer.mine(1);
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !w.explorer.accepted(tx.txid)) await new Promise((r) => setTimeout(r, 100));
-  t.true(w.explorer.accepted(tx.txid), 'back in the mempool');
+  await until(() => w.explorer.accepted(tx.txid), 'back in the mempool');
   t.true(w.explorer.received.filter((r) => r.txid === tx.txid).length > before);
 });
 

@@ -115,6 +115,9 @@ export class Scheduler {
     const opened = await this.opening.drain(more ? 1 : 0);
     const tracked = await trackDue(this.ctx, now);
     await this.purging.ifDue(now);
-    return { ...opened, windowed: matured.windowed, held: retried.held, tracked, more };
+    const stats = { ...opened, windowed: matured.windowed, held: retried.held, tracked, more };
+    // What this tick decided and at which tip: the fact tests wait on instead of sleeping.
+    this.options.log.log('debug', 'tick', { height: tip?.height ?? null, ...stats });
+    return stats;
   }
 }

@@ -12,6 +12,10 @@ export interface Service {
   readonly stderr: string[];
   /** Resolves with the first log line (present or future) that matches. */
   waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the `count`-th matching log line written after this call. */
+  waitForNext(match: (line: Record<string, unknown>) => boolean, count?: number, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves once the scheduler has finished a tick that judged a tip at `height` or above. */
+  judged(height: number, timeoutMs?: number): Promise<Record<string, unknown>>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -53,6 +57,14 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, 
       });
     });
 
+  const waitForNext = (match: (line: Record<string, unknown>) => boolean, count = 1, timeoutMs?: number) => {
+    const mark = lines.length;
+    let seen = 0;
+    return waitFor((l) => lines.lastIndexOf(l) >= mark && match(l) && ++seen >= count, timeoutMs);
+  };
+  // The scheduler's debug line: needs --log-level debug (serveArgs sets it).
+  const judged = (height: number, timeoutMs?: number) => waitFor((l) => isTick(l) && Number(l.height) >= height, timeoutMs);
+
   const listening = await waitFor((l) => l.event === 'listening', readyTimeoutMs);
   await waitFor((l) => l.event === 'ready', readyTimeoutMs);
   return {
@@ -61,11 +73,18 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, 
     lines,
     stderr,
     waitFor,
+    waitForNext,
+    judged,
     kill: async (signal) => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;
     },
   };
+}
+
+/** The scheduler's log line at the end of each tick: the tip height it judged, and what it did. */
+export function isTick(line: Record<string, unknown>): boolean {
+  return line.event === 'tick';
 }
 
 /** Runs the CLI to completion (for configuration errors and one-shot commands); `input` goes to its stdin, `onStdout` sees the output so far. */
