@@ -26,6 +26,7 @@ import { seal, openSealed } from '../src/crypto/sealed-box.js';
 import { pad } from '../src/crypto/padding.js';
 import { silentLogger, jsonLogger } from '../src/util/log.js';
 import { systemClock } from '../src/util/clock.js';
+import { serveArgs } from '../test/support/serve-args.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only ingest,burst` runs some sections (due-scan fills the store that growth needs). */
@@ -201,7 +202,7 @@ async function benchDueScan(work: string): Promise<string> {
   await store.close();
 
   progress('due-scan: RSS of `relaystore serve` over that store');
-  const child = spawn(process.execPath, [BIN, 'serve', '--network', 'regtest', '--tor', 'off', '--explorer', 'http://127.0.0.1:9/api', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--poll-interval', '1', '--max-pending', '100000000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [BIN, 'serve', ...serveArgs({ dataDir, explorers: ['http://127.0.0.1:9/api'], tor: { mode: 'off' }, maxPending: 100_000_000 })], { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (l) => l.includes('"ready"') && resolve()));
   await new Promise((r) => setTimeout(r, 3000));
   const status = await readFile(`/proc/${child.pid}/status`, 'utf8');

@@ -14,6 +14,7 @@ import {
 } from '../src/index.js';
 import { makeClientWorld, SERVER_NAME, TAMPERING_NAME } from './support/client-world.js';
 import { makeTx } from './support/txs.js';
+import { until } from './support/wait.js';
 
 test('submit seals locally, goes through SOCKS by name with its own credentials, and returns a verified receipt; the broadcast carries the txid computed locally', async (t) => {
   const w = await makeClientWorld(t);
@@ -43,14 +44,11 @@ test('submit seals locally, goes through SOCKS by name with its own credentials,
   await w.explorer.waitForReceived(tx.txid, 20_000);
   t.true(w.explorer.accepted(tx.txid));
   await w.mine(2);
-  const deadline = Date.now() + 20_000;
-  let status = await client.status(s.id);
-  while (status.status !== 'confirmed' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    status = await client.status(s.id);
-  }
-  t.is(status.status, 'confirmed');
-  t.is(status.txid, tx.txid);
+  const confirmed = await until(async () => {
+    const status = await client.status(s.id);
+    return status.status === 'confirmed' && status;
+  }, `${s.id} confirmed`);
+  t.is(confirmed.txid, tx.txid);
 });
 
 test('cancel needs the right token: a wrong one is a ServerError 403 forbidden, the right one cancels', async (t) => {

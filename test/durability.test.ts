@@ -9,6 +9,8 @@ import { TestSocksServer } from './support/socks5-server.js';
 import { makeTx } from './support/txs.js';
 import { startService, type Service } from './support/service.js';
 import { TestClient, type Submitted } from './support/client.js';
+import { serveArgs } from './support/serve-args.js';
+import { until } from './support/wait.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-crash-'));
@@ -16,11 +18,12 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   const socks = await TestSocksServer.start({
     resolve: (host, port) => (host === 'explorer.test' && port === 80 ? { host: '127.0.0.1', port: explorer.port } : null),
   });
-  const args = [
-    '--network', 'regtest', '--tor', 'external', '--socks', socks.url,
-    '--explorer', 'http://explorer.test/api', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0',
-    '--poll-interval', '1', '--confirmations', '1', '--retry-min', '1', '--retry-max', '2', '--request-timeout', '2',
-  ];
+  const args = serveArgs({
+    dataDir: join(dir, 'data'),
+    explorers: ['http://explorer.test/api'],
+    tor: { mode: 'external', socks: socks.url },
+    requestTimeoutSeconds: 2,
+  });
   const w = {
     dir,
     explorer,
@@ -61,7 +64,7 @@ test.serial('SIGKILL while submissions arrive, then while broadcasting: every ac
     }
   };
   const running = Promise.all(Array.from({ length: 8 }, submitter));
-  while (accepted.length < 100) await new Promise((r) => setTimeout(r, 5));
+  await until(() => accepted.length >= 100, 'a hundred submissions answered', 20_000, 5);
   await w.service.kill('SIGKILL');
   await running;
   t.true(accepted.length >= 100 && accepted.length < txs.length, `killed mid-stream after ${accepted.length} answers`);

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { TorNetwork } from './support/tor-network.js';
 import { TestExplorer } from './support/explorer.js';
 import { makeTx } from './support/txs.js';
-import { startService, type Service } from './support/service.js';
+import { isTick, startService, type Service } from './support/service.js';
+import { serveArgs } from './support/serve-args.js';
+import { until } from './support/wait.js';
 import { socksJsonRetry, socksJson } from './support/socks-http.js';
 import { TorControl, parseKeywords } from '../src/tor/control.js';
 import { RelayStoreClient } from '../src/index.js';
@@ -40,11 +42,7 @@ test.serial('over Tor: submit via the onion, broadcast at maturity to the explor
   await writeFile(torConfig, net.torrcForClient());
   const dataDir = join(dir, 'data');
   service = await startService(
-    [
-      '--network', 'regtest', '--tor', 'managed', '--tor-config', torConfig,
-      '--explorer', `http://${explorerOnion}/api`, '--data-dir', dataDir, '--listen', '127.0.0.1:0',
-      '--poll-interval', '1', '--confirmations', '1', '--retry-min', '1', '--retry-max', '3',
-    ],
+    serveArgs({ dataDir, explorers: [`http://${explorerOnion}/api`], tor: { mode: 'managed', config: torConfig }, retryMaxSeconds: 3 }),
     {},
     180_000,
   );
@@ -70,12 +68,7 @@ test.serial('over Tor: submit via the onion, broadcast at maturity to the explor
   await control.setEvents(['STREAM']);
 
   // Wait until RelayStore follows the explorer's chain through Tor.
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { json } = await socksJson(client.socksUrl, `${base}/v1/info`);
-    if (json.tip?.height === explorer.tip().height) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await service.judged(explorer.tip().height, 60_000);
   // The wallet uses the client library, through its own Tor, pinned to the key it saw.
   const relay = new RelayStoreClient({ server: base, socks: client.socksUrl, expectKey: info.json.sealing.keyId });
   const height = explorer.tip().height;
@@ -87,8 +80,11 @@ test.serial('over Tor: submit via the onion, broadcast at maturity to the explor
     t.false(submitted.alreadyKnown);
     ids.push(submitted.id);
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  // Ticks run one at a time: the second one that ends from here began after the submissions were
+  // stored, and judged them at a tip one block short of maturity.
+  await service.waitForNext(isTick, 2);
   t.is(explorer.received.length, 0, 'nothing leaves before maturity');
+  for (const id of ids) t.is((await socksJson(client.socksUrl, `${base}/v1/transactions/${id}`)).json.status, 'pending');
 
   const pollingUsers = new Set(streams.map((s) => s.username));
   const matured = Date.now();
@@ -103,14 +99,8 @@ test.serial('over Tor: submit via the onion, broadcast at maturity to the explor
   latencies.sort((a, b) => a - b);
   t.log(`maturity → explorer received over Tor: median ${latencies[Math.floor(latencies.length / 2)]} ms (${latencies.join(', ')} ms; poll interval 1 s)`);
   for (const id of ids) {
-    const deadline2 = Date.now() + 60_000;
-    let status = '';
-    while (Date.now() < deadline2) {
-      status = (await socksJson(client.socksUrl, `${base}/v1/transactions/${id}`)).json.status;
-      if (status === 'broadcast' || status === 'confirmed') break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    t.true(status === 'broadcast' || status === 'confirmed', `${id} is ${status}`);
+    const sent = async () => ['broadcast', 'confirmed'].includes((await socksJson(client.socksUrl, `${base}/v1/transactions/${id}`)).json.status);
+    await until(sent, `${id} broadcast`, 60_000, 500);
   }
 
   // Every stream with a broadcast credential (not the polling one) rides its own circuit.

@@ -77,6 +77,7 @@ test('receipts signed in the worker thread and on the pool verify with the publi
 });
 
 test('a receipt signer whose worker died is replaced on the next signature', async (t) => {
+  t.timeout(20_000, 'a dead worker that is not replaced leaves the signature waiting forever');
   const ring = await KeyRing.loadOrCreate(await tempDir(t));
   const signer = new WorkerSigner(ring.receiptPrivateKey);
   t.teardown(() => signer.close());

@@ -79,6 +79,7 @@ test('the worker opener (a batch split between threads) answers exactly as the i
 });
 
 test('a worker that dies is replaced, and opening goes on', async (t) => {
+  t.timeout(20_000, 'a dead worker that is not replaced leaves the batch waiting forever');
   const keys = [{ keyId: 'aa'.repeat(8), ...key }];
   const opener = new WorkerOpener(keys, { threads: 1 });
   t.teardown(() => opener.close());

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { TestExplorer } from './support/explorer.js';
 import { startService, type Service } from './support/service.js';
+import { serveArgs } from './support/serve-args.js';
+import { until } from './support/wait.js';
 import { makeTx, type TestTx } from './support/txs.js';
 import { createHash } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
@@ -34,12 +36,9 @@ async function makeBrowserWorld(t: { teardown(fn: () => unknown): void }): Promi
     await explorer.close();
     await rm(dir, { recursive: true, force: true });
   });
-  service = await startService([
-    '--network', 'regtest', '--tor', 'off',
-    '--explorer', `http://127.0.0.1:${explorer.port}/api`,
-    '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0',
-    '--poll-interval', '1', '--confirmations', '1', '--retry-min', '1', '--retry-max', '2',
-  ]);
+  service = await startService(
+    serveArgs({ dataDir: join(dir, 'data'), explorers: [`http://127.0.0.1:${explorer.port}/api`], tor: { mode: 'off' } }),
+  );
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   return { dir, explorer, service, browser };
 }
@@ -115,10 +114,7 @@ test('with JavaScript on, the browser seals: only the sealed blob is sent, the s
   w.explorer.mine(1);
   await w.explorer.waitForReceived(tx.txid, 20_000);
   w.explorer.mine(1);
-  const deadline = Date.now() + 20_000;
-  let status = '';
-  while (Date.now() < deadline && (status = await statusThroughPage(page, w.service.url, shown.id)) !== 'confirmed') await new Promise((r) => setTimeout(r, 300));
-  t.is(status, 'confirmed');
+  await until(async () => (await statusThroughPage(page, w.service.url, shown.id)) === 'confirmed', 'the page shows confirmed', 20_000, 300);
 
   const later = await submitThroughPage(page, w.service.url, makeTx({ locktime: w.explorer.tip().height + 100 }));
   t.regex(await cancelThroughPage(page, w.service.url, later.id, later.token), /is cancelled/);

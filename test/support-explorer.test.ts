@@ -7,6 +7,7 @@ import { TestExplorer } from './support/explorer.js';
 import { makeTx, P2A_SCRIPT, p2wpkhScript, randomTxid } from './support/txs.js';
 import { formatMoney } from './support/fee-market.js';
 import { classifyPackage } from '../src/chain/package-answer.js';
+import { until } from './support/wait.js';
 
 interface Reply {
   status: number;
@@ -393,7 +394,7 @@ test('close() returns while a request is held', async (t) => {
   const e = await TestExplorer.start();
   e.setMode('slow');
   const pending = call(`${e.url}/blocks/tip/height`);
-  while (e.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await until(() => e.requests.length > 0, 'the explorer holds the request', 10_000, 5);
   await e.close();
   await t.throwsAsync(pending);
 });

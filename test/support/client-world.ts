@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { TestExplorer } from './explorer.js';
 import { TestSocksServer } from './socks5-server.js';
 import { startService, type Service } from './service.js';
+import { serveArgs } from './serve-args.js';
 
 export const SERVER_NAME = 'relaystore.test';
 /** A server that relays to the real one but flips a bit of every receipt it hands out. */
@@ -22,7 +23,7 @@ export interface ClientWorld {
   service: Service;
   /** The URL clients use: a name only the SOCKS server can resolve. */
   server: string;
-  /** Mines `n` blocks and waits until the service has seen the new tip. */
+  /** Mines `n` blocks and waits until the service's scheduler has judged the new tip. */
   mine(n: number): Promise<void>;
 }
 
@@ -61,31 +62,18 @@ export async function makeClientWorld(t: { teardown(fn: () => unknown): void }):
     await explorer.close();
     await rm(dir, { recursive: true, force: true });
   });
-  service = await startService([
-    '--network', 'regtest',
-    '--tor', 'external',
-    '--socks', socks.url,
-    '--explorer', `http://${EXPLORER_NAME}/api`,
-    '--data-dir', join(dir, 'data'),
-    '--listen', '127.0.0.1:0',
-    '--poll-interval', '1',
-    '--confirmations', '2',
-    '--retry-min', '1',
-    '--retry-max', '2',
-    '--request-timeout', '3',
-  ]);
+  service = await startService(
+    serveArgs({
+      dataDir: join(dir, 'data'),
+      explorers: [`http://${EXPLORER_NAME}/api`],
+      tor: { mode: 'external', socks: socks.url },
+      confirmations: 2,
+      requestTimeoutSeconds: 3,
+    }),
+  );
   servicePort = Number(new URL(service.url).port);
   const live = service;
-  const seenHeight = async (height: number) => {
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const info = (await (await fetch(`${live.url}/v1/info`)).json()) as { tip: { height: number } | null };
-      if (info.tip && info.tip.height >= height) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the service never saw height ${height}`);
-  };
-  await seenHeight(explorer.tip().height);
+  await live.judged(explorer.tip().height);
   return {
     dir,
     explorer,
@@ -94,7 +82,7 @@ export async function makeClientWorld(t: { teardown(fn: () => unknown): void }):
     server: `http://${SERVER_NAME}`,
     mine: async (n) => {
       explorer.mine(n);
-      await seenHeight(explorer.tip().height);
+      await live.judged(explorer.tip().height);
     },
   };
 }
