@@ -90,9 +90,16 @@ test('POST: concurrent submissions of one blob store it once and agree on id and
 });
 
 test('POST: keyId selects an older key after rotation', async (t) => {
-  const world = await withWorld(t);
-  const res = await post(world, { locktime: 1, sealed: sealedHex(world), keyId: world.keys.current.keyId });
+  const world = await withWorld(t, { rotations: 1 });
+  const [older, current] = world.keys.all();
+  t.is((await world.request({ method: 'GET', url: '/v1/info' })).json.sealing.keyId, current!.keyId, 'the rotated key is the one offered');
+  t.not(older!.keyId, current!.keyId);
+  const sealedToOlder = Buffer.from(seal(older!.publicKey, nacl.randomBytes(512))).toString('hex');
+  const res = await post(world, { locktime: 1, sealed: sealedToOlder, keyId: older!.keyId });
   t.is(res.status, 201);
+  t.is((await world.store.get(res.json.id))?.keyId, older!.keyId, 'the record will be opened with the key it names');
+  const unnamed = await post(world, { locktime: 1, sealed: sealedHex(world) });
+  t.is((await world.store.get(unnamed.json.id))?.keyId, current!.keyId, 'without keyId, the current key');
 });
 
 const BAD_REQUESTS: Array<[string, unknown, string]> = [

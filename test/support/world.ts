@@ -22,8 +22,10 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: number; page?: boolean } = {}): Promise<World> {
+/** `rotations`: how many times the keys are rotated (as `relaystore rotate-key` does) before the server starts. */
+export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: number; page?: boolean; rotations?: number } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-api-'));
+  for (let i = 0; i < (opts.rotations ?? 0); i++) await KeyRing.rotate(join(dir, 'data'));
   const keys = await KeyRing.loadOrCreate(join(dir, 'data'));
   const store = await Store.open(join(dir, 'data'), { maxPending: opts.maxPending ?? 1000 });
   const limits = { maxSealedBytes: opts.maxSealedBytes ?? 102_400, maxWindowSeconds: 86_400 };
