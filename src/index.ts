@@ -1,6 +1,9 @@
 // The package's main export: the client library for wallets (seal, pad, submit through Tor).
 export { RelayStoreClient, FINAL_STATUSES, type RelayStoreClientOptions, type ServerInfo, type Submission, type RecordStatus } from './client/client.js';
 export { parseTransaction, sealTransaction, type Plaintext, type ParsedTransaction, type SealedTransaction } from './client/envelope.js';
+export { buildBundle, rungSummaries, type RungItem, type RungSummary, type BundlePlaintext } from './client/bundle-builder.js';
+export { BadBundleError } from './client/errors/bad-bundle-error.js';
+export { MAX_RUNGS, MAX_TX_PER_RUNG, type Ladder, type Rung, type LadderTx, type OpeningCode } from './domain/bundle.js';
 export { seal, openSealed, SEAL_OVERHEAD } from './crypto/sealed-box.js';
 export { pad, paddedLength } from './crypto/padding.js';
 export { verifyReceipt, receiptMessage } from './keys/receipts.js';

@@ -2,18 +2,21 @@
 // progress on stderr, human or --json output on stdout, and exit codes a script can act on.
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { RelayStoreClient, FINAL_STATUSES, isLoopbackUrl, type RecordStatus } from '../client/client.js';
+import { RelayStoreClient, FINAL_STATUSES, isLoopbackUrl, type RecordStatus, type Submission } from '../client/client.js';
 import { RelayStoreError } from '../client/errors/relaystore-error.js';
 import { UnreachableError } from '../client/errors/unreachable-error.js';
 import { ServerError } from '../client/errors/server-error.js';
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { appendReceipt, defaultReceiptsFile, findReceipt } from './receipts-file.js';
+import { readRung, RungUsageError } from './rung-args.js';
+import type { RungItem } from '../client/bundle-builder.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3, refused: 4, untrusted: 5 } as const;
 
 export const CLIENT_USAGE = `client commands (they seal on this machine and talk to the server through Tor):
   relaystore info   --server URL
   relaystore submit [TX_HEX | @FILE | -] --server URL [--window SECONDS] [--expect-key KEY] [--receipts FILE]
+  relaystore submit --rung ITEM[,ITEM...] [--rung ...] --server URL [...]
   relaystore status ID --server URL [--watch [--interval SECONDS]]
   relaystore cancel ID [TOKEN] --server URL [--receipts FILE]
 
@@ -29,6 +32,19 @@ submit reads the transaction from its argument, from @FILE (hex or raw bytes), o
 (no argument or "-"), and appends id, txid, token and receipt to the receipts file
 (default ~/.relaystore/receipts.jsonl, mode 0600) before printing them: the token is the only
 way to cancel. cancel without TOKEN takes it from the receipts file.
+
+a fee ladder (SPEC §7): instead of one transaction, give one --rung per alternative, cheapest
+first, each at a strictly higher fee rate and each spending some coin that the others spend
+too (so only one can confirm). At maturity the server sends the cheapest rung the fee market
+takes and climbs while it stays unconfirmed. An ITEM is a signed PSBT, whose fee comes from
+the input values it carries, or a raw transaction followed by :FEE (satoshis); either as
+@FILE, a path, or inline hex (a PSBT also in base64). Several ITEMs in one rung make a package
+(a child paying for its parents), parents first:
+  --rung a.psbt --rung b.psbt --rung c.psbt              three versions of one spend
+  --rung @parent.hex:0,child-5.psbt --rung @parent.hex:0,child-50.psbt
+                                                         a zero-fee parent, children at two fees
+The ladder is checked on this machine by the server's own rules before anything is sealed
+(exit 2 with the server's code, e.g. bad_bundle or rungs_not_conflicting).
 
 exit codes: 0 done, 1 unexpected failure, 2 usage error or bad transaction, 3 server unreachable,
 4 refused by the server (its error code is printed), 5 the server's answer failed verification.
@@ -126,7 +142,7 @@ function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: st
   }
 }
 
-function common(values: Record<string, string | boolean | undefined>, io: ClientIo): Common {
+function common(values: Record<string, string | boolean | string[] | undefined>, io: ClientIo): Common {
   const server = (values.server as string | undefined) ?? io.env.RELAYSTORE_SERVER;
   if (!server) throw new UsageError('--server URL is required (or RELAYSTORE_SERVER)');
   let url: URL;
@@ -219,9 +235,11 @@ function hexOrBytes(bytes: Buffer): string | Uint8Array {
 }
 
 async function submit(argv: string[], io: ClientIo): Promise<number> {
-  const { values, positionals } = parse(argv, { window: { type: 'string' }, 'expect-key': { type: 'string' }, receipts: { type: 'string' } });
+  const { values, positionals } = parse(argv, { window: { type: 'string' }, 'expect-key': { type: 'string' }, receipts: { type: 'string' }, rung: { type: 'string', multiple: true } });
   if (help(values, io)) return EXIT.ok;
   if (positionals.length > 1) throw new UsageError('submit takes one transaction');
+  const rungArgs = (values.rung ?? []) as string[];
+  if (rungArgs.length > 0 && positionals.length > 0) throw new UsageError('give one transaction or --rung alternatives, not both');
   const c = common(values, io);
   let window: number | undefined;
   if (values.window !== undefined) {
@@ -229,8 +247,10 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
     if (!Number.isInteger(window) || window < 0) throw new UsageError('--window must be a whole number of seconds ≥ 0');
   }
   const receiptsFile = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
-  const tx = await readTransaction(positionals[0], io);
-  const s = await withProgress(c, io, 'submit', c.client.submit(tx, window !== undefined ? { window } : {}));
+  const options = window !== undefined ? { window } : {};
+  const rungs = await readRungs(rungArgs);
+  const work = rungs ? c.client.submitBundle(rungs, options) : c.client.submit(await readTransaction(positionals[0], io), options);
+  const s = await withProgress(c, io, 'submit', work);
   let saveError: unknown = null;
   try {
     await appendReceipt(receiptsFile, c.server, s);
@@ -246,6 +266,7 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
         `  id          ${s.id}`,
         `  txid        ${s.txid}`,
         `  locktime    ${s.locktime} (${s.locktimeType})`,
+        ...describeRungs(s.rungs),
         `  token       ${s.token}`,
         `  receipt     ${s.receipt} (verified)`,
         saveError ? '' : `saved to ${receiptsFile}; the token is the only way to cancel, keep it secret.`,
@@ -261,9 +282,26 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
   return EXIT.ok;
 }
 
+/** The rungs as sealed: numbered from 1 as people count (status shows the same numbers). */
+function describeRungs(rungs: Submission['rungs']): string[] {
+  if (!rungs) return [];
+  return [`  rungs       ${rungs.length}, sent cheapest first at maturity`, ...rungs.map((r, i) => `    ${String(i + 1).padStart(2)}  ${String(r.feeRate).padStart(9)} sat/vB  fee ${r.fee} sat  ${r.txids.join(', ')}`)];
+}
+
+async function readRungs(args: readonly string[]): Promise<RungItem[][] | null> {
+  if (args.length === 0) return null;
+  try {
+    return await Promise.all(args.map((arg, r) => readRung(arg, r)));
+  } catch (err) {
+    if (err instanceof RungUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function describeStatus(r: RecordStatus): string {
   const parts = [`${r.id}  ${r.status}`, `locktime ${r.locktime} (${r.locktimeType})`];
   if (r.txid) parts.push(`txid ${r.txid}`);
+  if (r.rungs !== undefined) parts.push(r.rung === undefined ? `${r.rungs} rungs, none sent yet` : `rung ${r.rung + 1} of ${r.rungs}${r.feeRate === undefined ? '' : ` at ${r.feeRate} sat/vB`}${r.txids && r.txids.length > 1 ? ` (package ${r.txids.join(', ')})` : ''}`);
   if (r.confirmations !== undefined) parts.push(`${r.confirmations} confirmation(s)`);
   if (r.error) parts.push(`${r.error.code}: ${r.error.message}`);
   return parts.join('  ') + '\n';
@@ -289,7 +327,7 @@ async function status(argv: string[], io: ClientIo): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, intervalS * 1000));
       continue;
     }
-    const key = `${r.status}/${r.confirmations ?? ''}`;
+    const key = `${r.status}/${r.confirmations ?? ''}/${r.rung ?? ''}`;
     if (key !== last) {
       io.out(c.json ? JSON.stringify(r) + '\n' : describeStatus(r));
       last = key;

@@ -15,6 +15,8 @@ export interface ReceiptLine {
   readonly receipt: string;
   readonly receiptKey: string;
   readonly sealedSha256: string;
+  /** A bundle's rungs, cheapest first (SPEC §7): fee in satoshis, fee rate in sat/vB, txids parents first. */
+  readonly rungs?: Submission['rungs'];
 }
 
 export function defaultReceiptsFile(): string {
@@ -23,7 +25,7 @@ export function defaultReceiptsFile(): string {
 
 export async function appendReceipt(file: string, server: string, s: Submission): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const line: ReceiptLine = { server, id: s.id, token: s.token, txid: s.txid, locktime: s.locktime, locktimeType: s.locktimeType, receipt: s.receipt, receiptKey: s.receiptKey, sealedSha256: s.sealedSha256 };
+  const line: ReceiptLine = { server, id: s.id, token: s.token, txid: s.txid, locktime: s.locktime, locktimeType: s.locktimeType, receipt: s.receipt, receiptKey: s.receiptKey, sealedSha256: s.sealedSha256, ...(s.rungs ? { rungs: s.rungs } : {}) };
   await appendFile(file, JSON.stringify(line) + '\n', { mode: 0o600 });
   // The token must survive a crash of this machine right after the server accepted it.
   const handle = await open(file, 'r');

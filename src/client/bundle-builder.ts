@@ -4,21 +4,29 @@
 import { Psbt } from 'bitcoinjs-lib';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { encodeBundle, parseTx, type Ladder, type RungDraft } from '../domain/bundle.js';
-import { locktimeType, type LocktimeType } from '../domain/locktime.js';
+import { locktimeType } from '../domain/locktime.js';
+import type { Plaintext } from './envelope.js';
 import { BadBundleError } from './errors/bad-bundle-error.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
 
 /** One transaction of a rung: a fully signed PSBT (base64, hex or binary), or a raw transaction and its fee in satoshis. */
 export type RungItem = { readonly psbt: string | Uint8Array | Psbt } | { readonly tx: string | Uint8Array; readonly fee: bigint | number };
 
-/** What the client seals for a bundle: the RSB1 bytes (unpadded), the locktime it declares, and the ladder it holds. */
-export interface BundlePlaintext {
-  readonly bytes: Uint8Array;
-  /** The first rung's first transaction (its txids are all in `ladder`). */
-  readonly txid: string;
-  readonly locktime: number;
-  readonly locktimeType: LocktimeType;
+/** What the client seals for a bundle: the RSB1 bytes (unpadded), the locktime it declares (the first
+ * rung's first transaction's), that transaction's txid, and the ladder it holds. */
+export interface BundlePlaintext extends Plaintext {
   readonly ladder: Ladder;
+}
+
+/** A rung as the receipts file and `submit` show it: the fee in satoshis as a decimal string (uint64). */
+export interface RungSummary {
+  readonly fee: string;
+  readonly feeRate: number;
+  readonly txids: readonly string[];
+}
+
+export function rungSummaries(ladder: Ladder): RungSummary[] {
+  return ladder.rungs.map((r) => ({ fee: String(r.fee ?? 0n), feeRate: Math.round((r.feeRate ?? 0) * 1000) / 1000, txids: r.txs.map((t) => t.txid) }));
 }
 
 /** Throws BadTransactionError for what cannot be read, BadBundleError (with the server's code) for a rule broken. */

@@ -5,6 +5,7 @@ import { verifyReceipt } from '../keys/receipts.js';
 import { keyIdOf } from '../keys/keyring.js';
 import type { LocktimeType, Tip } from '../domain/locktime.js';
 import { parseTransaction, sealTransaction, type Plaintext } from './envelope.js';
+import { buildBundle, rungSummaries, type RungItem, type RungSummary } from './bundle-builder.js';
 import { BadResponseError } from './errors/bad-response-error.js';
 import { BadReceiptError } from './errors/bad-receipt-error.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
@@ -52,6 +53,8 @@ export interface Submission {
   readonly sealedSha256: string;
   /** True when the server already had this exact blob (a retry that had reached it). */
   readonly alreadyKnown: boolean;
+  /** For a bundle (SPEC §7): its rungs, cheapest first, as sealed. */
+  readonly rungs?: readonly RungSummary[];
 }
 
 export interface RecordStatus {
@@ -63,6 +66,11 @@ export interface RecordStatus {
   readonly broadcastAt?: number;
   readonly confirmations?: number;
   readonly error?: { readonly code: string; readonly message: string };
+  /** For an opened bundle (SPEC §3, §7): how many rungs, the one last sent, its fee rate and transactions. */
+  readonly rungs?: number;
+  readonly rung?: number;
+  readonly feeRate?: number;
+  readonly txids?: readonly string[];
 }
 
 export const FINAL_STATUSES: ReadonlySet<RecordStatus['status']> = new Set(['confirmed', 'cancelled', 'invalid', 'rejected']);
@@ -119,6 +127,15 @@ export class RelayStoreClient {
   /** Parses, pads and seals `tx` locally, submits it, and verifies the receipt. */
   async submit(tx: string | Uint8Array, options: { window?: number } = {}): Promise<Submission> {
     return this.submitPlaintext(parseTransaction(tx), options);
+  }
+
+  /**
+   * Builds a SPEC §7 bundle (rungs cheapest first; a rung of several transactions is a package,
+   * parents first), checks it with the server's own rules, pads, seals, submits and verifies the receipt.
+   */
+  async submitBundle(rungs: readonly (readonly RungItem[])[], options: { window?: number } = {}): Promise<Submission> {
+    const bundle = buildBundle(rungs);
+    return { ...(await this.submitPlaintext(bundle, options)), rungs: rungSummaries(bundle.ladder) };
   }
 
   /** Pads and seals what a builder made (a parsed transaction, or a bundle), submits it, and verifies the receipt. */
