@@ -2,73 +2,15 @@
 // real local Esplora test explorer reached only through a real local SOCKS5 server that records
 // every connection. Two explorer names point at one simulated regtest chain.
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import nacl from 'tweetnacl';
-import { TestExplorer } from './support/explorer.js';
-import { TestSocksServer } from './support/socks5-server.js';
 import { makeTx } from './support/txs.js';
-import { startService, type Service } from './support/service.js';
+import { startService } from './support/service.js';
 import { TestClient } from './support/client.js';
-import { serveArgs } from './support/serve-args.js';
 import { until } from './support/wait.js';
 import { pad } from '../src/crypto/padding.js';
+import { EXPLORER_NAMES as NAMES, mine, startServiceWorld } from './support/service-world.js';
 
-const NAMES = ['explorer-a.test', 'explorer-b.test'];
-
-interface IntegrationWorld {
-  dir: string;
-  args: string[];
-  explorer: TestExplorer;
-  socks: TestSocksServer;
-  service: Service;
-  client: TestClient;
-}
-
-async function makeWorld(t: { teardown(fn: () => unknown): void }, confirmations = 2): Promise<IntegrationWorld> {
-  const dir = await mkdtemp(join(tmpdir(), 'relaystore-it-'));
-  // Like real Esplora, /tx/:txid/status answers {"confirmed":false} for a txid it does not know.
-  const explorer = await TestExplorer.start({ startHeight: 200, unknownTxStatus: 'unconfirmed' });
-  const socks = await TestSocksServer.start({
-    resolve: (host, port) => (NAMES.includes(host) && port === 80 ? { host: '127.0.0.1', port: explorer.port } : null),
-  });
-  const args = serveArgs({
-    dataDir: join(dir, 'data'),
-    explorers: NAMES.map((n) => `http://${n}/api`),
-    tor: { mode: 'external', socks: socks.url },
-    confirmations,
-    requestTimeoutSeconds: 3,
-  });
-  const world = {
-    dir,
-    args,
-    explorer,
-    socks,
-    service: null as Service | null as Service,
-    client: null as unknown as TestClient,
-  };
-  t.teardown(async () => {
-    await world.service?.kill('SIGTERM');
-    await socks.close();
-    await explorer.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  world.service = await startService(args);
-  world.client = new TestClient(world.service.url);
-  await waitForTip(world, explorer.tip().height);
-  return world;
-}
-
-/** Resolves once the scheduler has judged `height`: whatever that tip makes due has been decided. */
-async function waitForTip(world: IntegrationWorld, height: number): Promise<void> {
-  await world.service.judged(height);
-}
-
-async function mine(world: IntegrationWorld, n: number): Promise<void> {
-  world.explorer.mine(n);
-  await waitForTip(world, world.explorer.tip().height);
-}
+const makeWorld = (t: { teardown(fn: () => unknown): void }, confirmations = 2) => startServiceWorld(t, { confirmations });
 
 test.serial('submit → not sent before maturity → sent to every explorer at maturity → broadcast → confirmed', async (t) => {
   const w = await makeWorld(t);
