@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
     const signer = process.env.BENCH_SIGNER === 'pool' ? undefined : new WorkerSigner(keys.receiptPrivateKey);
     const intake = new Intake({ store, keys, clock: systemClock, tip: () => null, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400, signer });
-    app = createApp({ intake, keys, network: 'regtest', tip: () => null, onion: () => null, limits, log: silentLogger });
+    app = createApp({ intake, keys, network: 'regtest', tip: () => null, onion: () => null, limits, fees: () => ({ targetBlocks: 6, bumpBlocks: 3, estimate: null }), log: silentLogger });
   }
   const server = http.createServer(app.callback());
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));

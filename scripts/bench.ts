@@ -254,7 +254,7 @@ async function benchBurst(work: string): Promise<void> {
   });
   const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
   const intake = new Intake({ store, keys, clock: systemClock, tip: () => tip, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400 });
-  const app = createApp({ intake, keys, network: 'regtest', tip: () => tip, onion: () => null, limits, log: silentLogger });
+  const app = createApp({ intake, keys, network: 'regtest', tip: () => tip, onion: () => null, limits, fees: () => ({ targetBlocks: 6, bumpBlocks: 3, estimate: null }), log: silentLogger });
   const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;

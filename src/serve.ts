@@ -51,6 +51,7 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
   });
   const limits = { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds };
   const currentTip = () => tip?.current() ?? null;
+  const fees = () => ({ targetBlocks: config.feeTargetBlocks, bumpBlocks: config.feeBumpBlocks, estimate: tip?.feeEstimate() ?? null });
   const app = createApp({
     intake,
     keys,
@@ -58,8 +59,9 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     tip: currentTip,
     onion: () => onion,
     limits,
+    fees,
     log,
-    extraRoutes: pageRoutes({ intake, keys, network: config.network, tip: currentTip, onion: () => onion, limits, assets: await loadPageAssets() }),
+    extraRoutes: pageRoutes({ intake, keys, network: config.network, tip: currentTip, onion: () => onion, limits, fees, assets: await loadPageAssets() }),
   });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 10_000;

@@ -10,7 +10,8 @@ import { errorBody, HTTP_STATUS, HttpRefusal } from './errors.js';
 import { readJson } from './body.js';
 import { openApiDocument } from './openapi.js';
 import { describeError, type Logger } from '../util/log.js';
-import { VERSION, type CancelAnswer, type ServerInfo } from '../wire/answers.js';
+import { VERSION, type CancelAnswer, type Fees, type ServerInfo } from '../wire/answers.js';
+import { MAX_RUNGS, MAX_TX_PER_RUNG } from '../domain/bundle.js';
 import type { Network } from '../wire/vocabulary.js';
 
 export interface AppDeps {
@@ -20,12 +21,14 @@ export interface AppDeps {
   readonly tip: () => Tip | null;
   readonly onion: () => string | null;
   readonly limits: { readonly maxSealedBytes: number; readonly maxWindowSeconds: number };
+  /** SPEC §7: --fee-target, --fee-bump-blocks and the explorers' current estimate. */
+  readonly fees: () => Fees;
   readonly log: Logger;
   /** Extra routes mounted before the API's fallbacks (the page of the client issue). */
   readonly extraRoutes?: (router: Router) => void;
 }
 
-export type InfoDeps = Pick<AppDeps, 'keys' | 'network' | 'tip' | 'onion' | 'limits'>;
+export type InfoDeps = Pick<AppDeps, 'keys' | 'network' | 'tip' | 'onion' | 'limits' | 'fees'>;
 
 /** The /v1/info answer; the page shows the same. */
 export function serverInfo(deps: InfoDeps): ServerInfo {
@@ -37,8 +40,9 @@ export function serverInfo(deps: InfoDeps): ServerInfo {
     sealing: { scheme: 'curve25519-xsalsa20-poly1305-sealedbox', publicKey: Buffer.from(current.publicKey).toString('hex'), keyId: current.keyId },
     receipts: { scheme: 'ed25519', publicKey: Buffer.from(deps.keys.receiptPublicKey).toString('hex') },
     tip: deps.tip(),
-    limits: { maxSealedBytes: deps.limits.maxSealedBytes, maxWindowSeconds: deps.limits.maxWindowSeconds },
+    limits: { maxSealedBytes: deps.limits.maxSealedBytes, maxWindowSeconds: deps.limits.maxWindowSeconds, maxRungs: MAX_RUNGS, maxTxPerRung: MAX_TX_PER_RUNG },
     onion: deps.onion(),
+    fees: deps.fees(),
   };
 }
 

@@ -30,7 +30,7 @@ export async function loadPageAssets(): Promise<ReadonlyMap<string, PageAsset>> 
   return assets;
 }
 
-export interface PageDeps extends Pick<AppDeps, 'intake' | 'keys' | 'network' | 'tip' | 'onion' | 'limits'> {
+export interface PageDeps extends Pick<AppDeps, 'intake' | 'keys' | 'network' | 'tip' | 'onion' | 'limits' | 'fees'> {
   readonly assets: ReadonlyMap<string, PageAsset>;
 }
 

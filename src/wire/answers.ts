@@ -21,13 +21,13 @@ export const Tip = Type.Object({
 });
 export type Tip = Static<typeof Tip>;
 
-// `fees`, `admission`, maxRungs and maxTxPerRung are optional until the §7 fee and §8 admission
-// work fills them; they may become required then.
-const Fees = Type.Object({
+// `admission` is optional until the §8 admission work fills it; it may become required then.
+export const Fees = Type.Object({
   targetBlocks: Count('--fee-target: confirmation target of the estimate'),
   bumpBlocks: Count('--fee-bump-blocks: blocks a sent rung may stay unconfirmed before the next replaces it'),
   estimate: Type.Union([Type.Number({ minimum: 0, description: 'sat/vB' }), Type.Null()]),
 });
+export type Fees = Static<typeof Fees>;
 
 const Admission = Type.Object({
   bits: Count('leading zero bits a stamp needs before the size and horizon terms (SPEC §8); 0: no stamp needed'),
@@ -37,8 +37,8 @@ const Admission = Type.Object({
 const Limits = Type.Object({
   maxSealedBytes: Count('largest sealed blob accepted'),
   maxWindowSeconds: Count('largest `window` accepted'),
-  maxRungs: Type.Optional(Count('most rungs in a bundle (SPEC §7)')),
-  maxTxPerRung: Type.Optional(Count('most transactions in one rung (SPEC §7)')),
+  maxRungs: Count('most rungs in a bundle (SPEC §7)'),
+  maxTxPerRung: Count('most transactions in one rung (SPEC §7)'),
 });
 
 export const ServerInfo = Type.Object({
@@ -54,7 +54,7 @@ export const ServerInfo = Type.Object({
   tip: Type.Union([Tip, Type.Null()], { description: 'null until the first chain tip is known' }),
   limits: Limits,
   onion: Type.Union([Type.String({ pattern: '^[a-z2-7]{56}\\.onion$' }), Type.Null()], { description: 'null without an onion service' }),
-  fees: Type.Optional(Fees),
+  fees: Fees,
   admission: Type.Optional(Admission),
 });
 export type ServerInfo = Static<typeof ServerInfo>;

@@ -10,6 +10,7 @@ import { Intake } from '../../src/engine/intake.js';
 import { createApp } from '../../src/http/app.js';
 import { loadPageAssets, pageRoutes } from '../../src/http/page.js';
 import type { Tip } from '../../src/domain/locktime.js';
+import type { Fees } from '../../src/wire/answers.js';
 import { silentLogger } from '../../src/util/log.js';
 
 export interface World {
@@ -17,6 +18,8 @@ export interface World {
   keys: KeyRing;
   store: Store;
   tip: Tip | null;
+  /** What /v1/info says under `fees`. */
+  fees: Fees;
   now: number;
   request(opts: { method: string; url: string; payload?: string | object; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string; headers: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -34,6 +37,7 @@ export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: nu
     keys,
     store,
     tip: null,
+    fees: { targetBlocks: 6, bumpBlocks: 3, estimate: null },
     now: 1_718_000_000_000,
     request: async ({ method, url, payload, headers }) => {
       const res = await inject(app.callback(), {
@@ -64,8 +68,8 @@ export async function makeWorld(opts: { maxPending?: number; maxSealedBytes?: nu
     retentionSeconds: 30 * 86_400,
   });
   const extraRoutes = opts.page
-    ? pageRoutes({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, assets: await loadPageAssets() })
+    ? pageRoutes({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, fees: () => world.fees, assets: await loadPageAssets() })
     : undefined;
-  const app = createApp({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, log: silentLogger, ...(extraRoutes ? { extraRoutes } : {}) });
+  const app = createApp({ intake, keys, network: 'regtest', tip: () => world.tip, onion: () => null, limits, fees: () => world.fees, log: silentLogger, ...(extraRoutes ? { extraRoutes } : {}) });
   return world;
 }
