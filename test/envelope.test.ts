@@ -19,8 +19,9 @@ for (const v of table.valid) {
 }
 
 for (const v of table.invalid) {
-  test(`refuses: ${v.description}`, (t) => {
-    t.throws(() => parseTransaction(v.hex), { instanceOf: BadTransactionError });
+  test(`refuses, ${JSON.stringify(v.error)}: ${v.description}`, (t) => {
+    const err = t.throws(() => parseTransaction(v.hex), { instanceOf: BadTransactionError });
+    t.true(err?.message.startsWith(v.error), err?.message);
   });
 }
 

@@ -5,10 +5,14 @@ export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
 
-/** test/fixtures/transactions.json: what a client must parse (txid, locktime) and what it must refuse. */
+/**
+ * test/fixtures/transactions.json: what a client must parse (txid, locktime) and what it must
+ * refuse; each refusal names its error, the start of the BadTransactionError's message (after
+ * "not a Bitcoin transaction: " comes bitcoinjs-lib's own reason where it is bitcoinjs-lib's).
+ */
 export interface TransactionFixtures {
   valid: Array<{ description: string; hex: string; txid: string; locktime: number; locktimeType: 'height' | 'time' }>;
-  invalid: Array<{ description: string; hex: string }>;
+  invalid: Array<{ description: string; error: string; hex: string }>;
 }
 
 /** test/fixtures/sealing.json: blobs libsodium sealed to `key`, which must open to `plaintext`, and blobs that must not open. */
