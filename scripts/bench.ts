@@ -24,6 +24,9 @@ import type { Broadcaster } from '../src/engine/broadcaster.js';
 import type { Tip } from '../src/domain/locktime.js';
 import { seal, openSealed } from '../src/crypto/sealed-box.js';
 import { pad } from '../src/crypto/padding.js';
+import { encodeBundle, MAX_RUNGS } from '../src/domain/bundle.js';
+import { openTransaction } from '../src/engine/open-transaction.js';
+import { makeTx } from '../test/support/txs.js';
 import { silentLogger, jsonLogger } from '../src/util/log.js';
 import { systemClock } from '../src/util/clock.js';
 import { serveArgs } from '../test/support/serve-args.js';
@@ -37,6 +40,7 @@ const SCALE = {
   storeRecords: quick ? 50_000 : 1_000_000,
   burst: quick ? 2_000 : 10_000,
   rawOpens: quick ? 300 : 2_000,
+  ladderOpens: quick ? 200 : 2_000,
 };
 const SERVER = fileURLToPath(new URL('./bench-server.js', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/relaystore.js', import.meta.url));
@@ -309,6 +313,41 @@ async function benchGrowth(work: string, bigDir: string): Promise<void> {
   row('Store growth', `ingest, ${SCALE.storeRecords.toLocaleString()} already stored`, `${full.rps.toFixed(0)} req/s, p99 ${full.p99} ms`, '>= 0.5 × empty', full.rps >= 0.5 * empty.rps);
 }
 
+/** Sixteen RBF versions of one 1-in 2-out P2WPKH spend at rising fees, as a wallet would sign them. */
+function sixteenRungs(): { bare: Uint8Array; bundle: Uint8Array; bundleTxBytes: number } {
+  const coin = { txid: randomBytes(32).toString('hex'), vout: 0 };
+  const versions = Array.from({ length: MAX_RUNGS }, (_, r) =>
+    makeTx({ locktime: 850_000, segwit: true, inputs: [coin], outs: [{ script: '0014' + '11'.repeat(20), value: 90_000n - BigInt(r) * 1_000n }, { script: '0014' + '22'.repeat(20), value: 5_000n }] }),
+  );
+  const built = encodeBundle(versions.map((v, r) => ({ fee: 5_000n + BigInt(r) * 1_000n, txs: [v.bytes] })), 850_000);
+  if (built.kind !== 'ok') throw new Error(`bench bundle is ${built.code}: ${built.detail}`);
+  return { bare: pad(versions[0]!.bytes), bundle: pad(built.plaintext), bundleTxBytes: versions.reduce((n, v) => n + v.bytes.length, 0) };
+}
+
+/** The opener's pure function on this thread, bare and bundle interleaved so both see the same machine. */
+async function benchOpening(): Promise<void> {
+  const keys = nacl.box.keyPair();
+  const { bare, bundle, bundleTxBytes } = sixteenRungs();
+  const sealed = { bare: seal(keys.publicKey, bare), bundle: seal(keys.publicKey, bundle) };
+  const time = (blob: Uint8Array, n: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) if (openTransaction(blob, keys, 850_000).kind !== 'opened') throw new Error('bench blob did not open');
+    return (performance.now() - t0) / n;
+  };
+  time(sealed.bare, 50);
+  time(sealed.bundle, 50);
+  const bareMs: number[] = [];
+  const bundleMs: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    bareMs.push(time(sealed.bare, SCALE.ladderOpens / 10));
+    bundleMs.push(time(sealed.bundle, SCALE.ladderOpens / 10));
+  }
+  const [a, b] = [median(bareMs), median(bundleMs)];
+  row('Opening', `bare transaction (${bare.length}-byte plaintext)`, `${(a * 1000).toFixed(0)} µs (${(1000 / a).toFixed(0)} opens/s)`);
+  row('Opening', `16-rung bundle (${bundleTxBytes} bytes of txs, ${bundle.length}-byte plaintext)`, `${(b * 1000).toFixed(0)} µs (${(1000 / b).toFixed(0)} opens/s)`);
+  row('Opening', 'ratio 16-rung bundle / bare transaction', (b / a).toFixed(2), '<= 4', b / a <= 4);
+}
+
 function print(): void {
   const widths = [14, 56, 40, 16];
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
@@ -324,6 +363,7 @@ async function main(): Promise<void> {
     if (wants('ingest')) await benchIngest(work);
     const big = wants('due-scan') || wants('growth') ? await benchDueScan(work) : '';
     if (wants('burst')) await benchBurst(work);
+    if (wants('opening')) await benchOpening();
     if (wants('growth')) await benchGrowth(work, big);
   } finally {
     print();
