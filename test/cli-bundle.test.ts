@@ -5,6 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sqlite3 from 'sqlite3';
 import { makeClientWorld, type ClientWorld } from './support/client-world.js';
 import { runCli } from './support/service.js';
@@ -92,4 +94,26 @@ test('usage and rule errors exit 2 before anything is sealed or sent', async (t)
   }
   const help = await runCli(['submit', '--help']);
   t.regex(help.stdout, /--rung @parent\.hex:0,child-5\.psbt/);
+});
+
+test('status shows which rung went out, its fee rate and, for a package, its transactions', async (t) => {
+  const txids = [randomTxid(), randomTxid()];
+  const answers: Record<string, unknown> = {
+    ['aa'.repeat(16)]: { id: 'aa'.repeat(16), status: 'broadcast', locktime: L, locktimeType: 'height', txid: txids[0], rungs: 3, rung: 1, feeRate: 25.5, txids },
+    ['bb'.repeat(16)]: { id: 'bb'.repeat(16), status: 'pending', locktime: L, locktimeType: 'height', rungs: 3 },
+  };
+  // A stand-in server answering SPEC §3 status bodies, so the display is checked whatever the scheduler does.
+  const server = http.createServer((req, res) => {
+    const body = answers[req.url!.split('/').pop()!];
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body ?? { error: { code: 'not_found', message: '' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sent = await runCli(['status', 'aa'.repeat(16), '--server', url, '--quiet']);
+  t.is(sent.code, 0, sent.stderr);
+  t.regex(sent.stdout, new RegExp(`rung 2 of 3 at 25\\.5 sat/vB \\(package ${txids[0]}, ${txids[1]}\\)`));
+  const waiting = await runCli(['status', 'bb'.repeat(16), '--server', url, '--quiet']);
+  t.regex(waiting.stdout, /3 rungs, none sent yet/);
 });
