@@ -1,5 +1,7 @@
 // The package's main export: the client library for wallets (seal, pad, submit through Tor).
-export { RelayStoreClient, FINAL_STATUSES, type RelayStoreClientOptions, type ServerInfo, type Submission, type RecordStatus } from './client/client.js';
+export { RelayStoreClient, type RelayStoreClientOptions, type Submission } from './client/client.js';
+export type { ServerInfo, RecordStatus, SubmitAnswer, CancelAnswer, ErrorBody } from './wire/answers.js';
+export { FINAL_STATUSES, type ErrorCode, type Status, type Network, type RecordErrorCode } from './wire/vocabulary.js';
 export { parseTransaction, sealTransaction, type Plaintext, type ParsedTransaction, type SealedTransaction } from './client/envelope.js';
 export { buildBundle, rungSummaries, type RungItem, type RungSummary, type BundlePlaintext } from './client/bundle-builder.js';
 export { BadBundleError } from './client/errors/bad-bundle-error.js';
@@ -35,3 +37,14 @@ export {
 } from './client/group.js';
 export { type AuditFinding, type Evidence } from './client/group-audit.js';
 export { NotEnoughAcceptancesError } from './client/errors/not-enough-acceptances-error.js';
+export {
+  isRelayStoreError,
+  isServerError,
+  isUnreachableError,
+  isBadTransactionError,
+  isBadBundleError,
+  isBadResponseError,
+  isBadReceiptError,
+  isKeyMismatchError,
+  isNotEnoughAcceptancesError,
+} from './client/errors/type-guards.js';

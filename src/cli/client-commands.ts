@@ -2,7 +2,9 @@
 // progress on stderr, human or --json output on stdout, and exit codes a script can act on.
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { RelayStoreClient, FINAL_STATUSES, isLoopbackUrl, type RecordStatus, type Submission } from '../client/client.js';
+import { RelayStoreClient, isLoopbackUrl, type Submission } from '../client/client.js';
+import type { RecordStatus } from '../wire/answers.js';
+import { FINAL_STATUSES } from '../wire/vocabulary.js';
 import { RelayStoreError } from '../client/errors/relaystore-error.js';
 import { UnreachableError } from '../client/errors/unreachable-error.js';
 import { ServerError } from '../client/errors/server-error.js';

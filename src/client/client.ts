@@ -3,8 +3,12 @@
 import { SocksTransport, DirectTransport, freshCredentials, type Transport } from '../net/transport.js';
 import { verifyReceipt } from '../keys/receipts.js';
 import { keyIdOf } from '../keys/keyring.js';
-import type { LocktimeType, Tip } from '../domain/locktime.js';
-import { parseTransaction, sealTransaction, type Plaintext } from './envelope.js';
+import type { LocktimeType } from '../domain/locktime.js';
+import Value from 'typebox/value';
+import type { Static, TSchema } from 'typebox';
+import { CancelAnswer, ErrorBody, RecordStatus, ServerInfo, SubmitAnswer } from '../wire/answers.js';
+import type { SubmitRequest } from '../wire/submit-request.js';
+import { parseTransaction, sealTransaction, type Plaintext, type SealedTransaction } from './envelope.js';
 import { buildBundle, rungSummaries, type RungItem, type RungSummary } from './bundle-builder.js';
 import { BadResponseError } from './errors/bad-response-error.js';
 import { BadReceiptError } from './errors/bad-receipt-error.js';
@@ -24,17 +28,6 @@ export interface RelayStoreClientOptions {
   readonly timeoutMs?: number;
   /** How many times a submission is re-sent (the same sealed blob, so the server answers 200) when the network fails. Default 2. */
   readonly retries?: number;
-}
-
-export interface ServerInfo {
-  readonly name: string;
-  readonly version: string;
-  readonly network: string;
-  readonly sealing: { readonly scheme: string; readonly publicKey: string; readonly keyId: string };
-  readonly receipts: { readonly scheme: string; readonly publicKey: string };
-  readonly tip: Tip | null;
-  readonly limits: { readonly maxSealedBytes: number; readonly maxWindowSeconds: number };
-  readonly onion: string | null;
 }
 
 export interface Submission {
@@ -57,26 +50,14 @@ export interface Submission {
   readonly rungs?: readonly RungSummary[];
 }
 
-export interface RecordStatus {
-  readonly id: string;
-  readonly status: 'pending' | 'broadcasting' | 'broadcast' | 'confirmed' | 'cancelled' | 'invalid' | 'rejected';
-  readonly locktime: number;
-  readonly locktimeType: LocktimeType;
-  readonly txid?: string;
-  readonly broadcastAt?: number;
-  readonly confirmations?: number;
-  readonly error?: { readonly code: string; readonly message: string };
-  /** For an opened bundle (SPEC §3, §7): how many rungs, the one last sent, its fee rate and transactions. */
-  readonly rungs?: number;
-  readonly rung?: number;
-  readonly feeRate?: number;
-  readonly txids?: readonly string[];
-}
-
-export const FINAL_STATUSES: ReadonlySet<RecordStatus['status']> = new Set(['confirmed', 'cancelled', 'invalid', 'rejected']);
-
-const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_ANSWER_BYTES = 1 << 20;
+
+/** The answer as the wire contract shapes it; anything else is a BadResponseError naming the first fault. */
+function expectShape<T extends TSchema>(schema: T, json: unknown, what: string): Static<T> {
+  if (Value.Check(schema, json)) return json as Static<T>;
+  const fault = Value.Errors(schema, json)[0];
+  throw new BadResponseError(`${what} is not as SPEC §3 describes (${fault?.instancePath || '/'} ${fault?.message ?? ''})`);
+}
 
 export function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -112,14 +93,7 @@ export class RelayStoreClient {
 
   async info(): Promise<ServerInfo> {
     const { json } = await this.call('GET', '/v1/info');
-    const info = json as ServerInfo;
-    if (
-      typeof info !== 'object' || info === null || typeof info.network !== 'string' ||
-      !HEX64.test(info.sealing?.publicKey ?? '') || !HEX64.test(info.receipts?.publicKey ?? '') ||
-      typeof info.limits?.maxSealedBytes !== 'number'
-    ) {
-      throw new BadResponseError('the server did not answer /v1/info as SPEC §3 describes');
-    }
+    const info = expectShape(ServerInfo, json, 'the answer to /v1/info');
     if (keyIdOf(Buffer.from(info.sealing.publicKey, 'hex')) !== info.sealing.keyId) throw new BadResponseError('the keyId in /v1/info does not belong to its public key');
     return info;
   }
@@ -149,29 +123,14 @@ export class RelayStoreClient {
     if (sealed.sealed.length > info.limits.maxSealedBytes) {
       throw new BadTransactionError(`the sealed transaction (${sealed.sealed.length} bytes) is larger than this server takes (${info.limits.maxSealedBytes})`);
     }
-    const body = JSON.stringify({
+    const request: SubmitRequest = {
       locktime: parsed.locktime,
       sealed: Buffer.from(sealed.sealed).toString('hex'),
       keyId: info.sealing.keyId,
       ...(options.window !== undefined ? { window: options.window } : {}),
-    });
-    let answer: { status: number; json: unknown } | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        answer = await this.call('POST', '/v1/transactions', body);
-        break;
-      } catch (err) {
-        // The same blob again is a safe retry: the server answers 200 with the same id and token.
-        if (!(err instanceof UnreachableError) || attempt >= this.retries) throw err;
-      }
-    }
-    const a = answer.json as Record<string, unknown>;
-    if (a.id !== sealed.id) throw new BadResponseError(`the server answered id ${String(a.id)} for a blob whose id is ${sealed.id}`);
-    if (a.locktime !== parsed.locktime) throw new BadResponseError(`the server recorded locktime ${String(a.locktime)}, the transaction has ${parsed.locktime}`);
-    if (typeof a.token !== 'string' || !HEX64.test(a.token)) throw new BadResponseError('the answer has no cancel token');
-    if (typeof a.receipt !== 'string' || !/^[0-9a-f]{128}$/.test(a.receipt) || !verifyReceipt(info.receipts.publicKey, a.receipt, sealed.id, parsed.locktime, sealed.sealedSha256)) {
-      throw new BadReceiptError(sealed.id);
-    }
+    };
+    const answer = await this.postWithRetries(JSON.stringify(request));
+    const a = verifiedAnswer(answer.json, sealed, parsed.locktime, info.receipts.publicKey);
     return {
       id: sealed.id,
       token: a.token,
@@ -186,18 +145,29 @@ export class RelayStoreClient {
     };
   }
 
+  /** The same blob again is a safe retry: the server answers 200 with the same id and token. */
+  private async postWithRetries(body: string): Promise<{ status: number; json: unknown }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.call('POST', '/v1/transactions', body);
+      } catch (err) {
+        if (!(err instanceof UnreachableError) || attempt >= this.retries) throw err;
+      }
+    }
+  }
+
   async status(id: string): Promise<RecordStatus> {
     const { json } = await this.call('GET', `/v1/transactions/${encodeURIComponent(id)}`);
-    const view = json as RecordStatus;
-    if (typeof view !== 'object' || view === null || view.id !== id || typeof view.status !== 'string') throw new BadResponseError(`the server did not answer the status of ${id}`);
+    const view = expectShape(RecordStatus, json, `the status of ${id}`);
+    if (view.id !== id) throw new BadResponseError(`asked for the status of ${id}, the server answered that of ${view.id}`);
     return view;
   }
 
-  async cancel(id: string, token: string): Promise<{ id: string; status: 'cancelled' }> {
+  async cancel(id: string, token: string): Promise<CancelAnswer> {
     const { json } = await this.call('DELETE', `/v1/transactions/${encodeURIComponent(id)}`, undefined, { Authorization: `Bearer ${token}` });
-    const a = json as { id?: unknown; status?: unknown };
-    if (a.id !== id || a.status !== 'cancelled') throw new BadResponseError(`the server did not confirm the cancellation of ${id}`);
-    return { id, status: 'cancelled' };
+    const answer = expectShape(CancelAnswer, json, `the cancellation of ${id}`);
+    if (answer.id !== id) throw new BadResponseError(`the server did not confirm the cancellation of ${id}`);
+    return answer;
   }
 
   private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
@@ -218,10 +188,19 @@ export class RelayStoreClient {
       throw new BadResponseError(`${method} ${path} answered ${outcome.status} without JSON`, { cause: err });
     }
     if (outcome.status >= 400) {
-      const e = (json as { error?: { code?: unknown; message?: unknown } }).error;
-      throw new ServerError(outcome.status, typeof e?.code === 'string' ? e.code : 'unknown', typeof e?.message === 'string' ? e.message : '');
+      const { error } = expectShape(ErrorBody, json, `the ${outcome.status} answer to ${method} ${path}`);
+      throw new ServerError(outcome.status, error.code, error.message);
     }
     if (outcome.status !== 200 && outcome.status !== 201) throw new BadResponseError(`${method} ${path} answered ${outcome.status}`);
     return { status: outcome.status, json };
   }
+}
+
+/** The submission answer, held to the blob that was sent: same id and locktime, a receipt that verifies. */
+function verifiedAnswer(json: unknown, sealed: SealedTransaction, locktime: number, receiptKey: string): SubmitAnswer {
+  const a = expectShape(SubmitAnswer, json, 'the answer to the submission');
+  if (a.id !== sealed.id) throw new BadResponseError(`the server answered id ${a.id} for a blob whose id is ${sealed.id}`);
+  if (a.locktime !== locktime) throw new BadResponseError(`the server recorded locktime ${a.locktime}, the transaction has ${locktime}`);
+  if (!verifyReceipt(receiptKey, a.receipt, sealed.id, locktime, sealed.sealedSha256)) throw new BadReceiptError(sealed.id);
+  return a;
 }

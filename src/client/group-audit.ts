@@ -1,6 +1,6 @@
 // Holding an operator to its receipts: a record it signed for must stay answerable, with the signed
 // locktime, at least until it could have been broadcast, confirmed and purged.
-import type { RecordStatus } from './client.js';
+import type { RecordStatus } from '../wire/answers.js';
 import type { GroupMember } from './group.js';
 import { isMature, type Tip } from '../domain/locktime.js';
 import { receiptMessage, verifyReceipt } from '../keys/receipts.js';

@@ -2,7 +2,8 @@
 // honest: each server gets its own sealing (to its own key) over its own Tor circuit, optionally at
 // a random moment; status, cancel, renew and audit then work on the whole group.
 import { randomBytes, randomInt } from 'node:crypto';
-import { RelayStoreClient, type RecordStatus, type Submission } from './client.js';
+import { RelayStoreClient, type Submission } from './client.js';
+import type { RecordStatus } from '../wire/answers.js';
 import { parseTransaction, type Plaintext } from './envelope.js';
 import type { LocktimeType } from '../domain/locktime.js';
 import { NotEnoughAcceptancesError } from './errors/not-enough-acceptances-error.js';

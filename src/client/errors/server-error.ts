@@ -1,10 +1,11 @@
-// The server refused the request with a SPEC §3 error (`code` is its stable snake_case code).
+// The server refused the request with a SPEC §3 error: `code` is one of the contract's stable codes.
+import type { ErrorCode } from '../../wire/vocabulary.js';
 import { RelayStoreError } from './relaystore-error.js';
 
 export class ServerError extends RelayStoreError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(`server refused (${status} ${code}): ${message}`);
