@@ -8,6 +8,7 @@ import { startService } from './support/service.js';
 import { TestClient } from './support/client.js';
 import { until } from './support/wait.js';
 import { pad } from '../src/crypto/padding.js';
+import type { InvalidCode } from '../src/wire/vocabulary.js';
 import { EXPLORER_NAMES as NAMES, mine, startServiceWorld } from './support/service-world.js';
 
 const makeWorld = (t: { teardown(fn: () => unknown): void }, confirmations = 2) => startServiceWorld(t, { confirmations });
@@ -34,7 +35,7 @@ test.serial('submit → not sent before maturity → sent to every explorer at m
 
   await mine(w, 2);
   const confirmed = await w.client.waitForStatus(sub.id, (r) => r.status === 'confirmed');
-  t.true(confirmed.confirmations >= 2);
+  t.true(confirmed.confirmations! >= 2);
 });
 
 test.serial('every connection goes through SOCKS, by name, with credentials; two transactions never share them', async (t) => {
@@ -84,7 +85,7 @@ test.serial('each invalid case ends invalid with its code and is never sent', as
   const padded = pad(good.bytes);
   const badPadding = Uint8Array.from(padded);
   badPadding[badPadding.length - 1] = 7;
-  const cases: Array<[string, Promise<{ status: number; json: any }>]> = [
+  const cases: Array<[InvalidCode, Promise<{ status: number; json: any }>]> = [
     ['locktime_mismatch', w.client.submitPlaintext(height - 1, padded)],
     ['bad_padding', w.client.submitPlaintext(height, badPadding)],
     ['malformed_transaction', w.client.submitPlaintext(height, nacl.randomBytes(512))],
@@ -95,7 +96,7 @@ test.serial('each invalid case ends invalid with its code and is never sent', as
     t.is(res.status, 201);
     const final = await w.client.waitForStatus(res.json.id, (r) => r.status !== 'pending' && r.status !== 'broadcasting');
     t.is(final.status, 'invalid', code);
-    t.is(final.error.code, code);
+    t.is(final.error?.code, code);
   }
   t.false(w.explorer.received.some((r) => r.txid === good.txid));
 });
@@ -108,7 +109,7 @@ test.serial('inputs spent elsewhere → rejected (inputs_missing_or_spent)', asy
   w.explorer.spendElsewhere(prev, 0);
   const sub = await w.client.submit(tx.hex, height);
   const final = await w.client.waitForStatus(sub.id, (r) => r.status === 'rejected');
-  t.is(final.error.code, 'inputs_missing_or_spent');
+  t.is(final.error?.code, 'inputs_missing_or_spent');
 });
 
 test.serial('explorers down, then back: the transaction waits in broadcasting and then goes out', async (t) => {

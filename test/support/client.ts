@@ -2,17 +2,12 @@
 // to the API over plain loopback HTTP (the integration world has no Tor in front of the service).
 import { seal } from '../../src/crypto/sealed-box.js';
 import { pad } from '../../src/crypto/padding.js';
+import type { RecordStatus, ServerInfo, SubmitAnswer } from '../../src/wire/answers.js';
 
-export interface Submitted {
-  id: string;
-  token: string;
-  status: string;
-  locktime: number;
-  receipt: string;
-}
+export type Submitted = SubmitAnswer;
 
 export class TestClient {
-  private info: { sealing: { publicKey: string; keyId: string } } | null = null;
+  private info: ServerInfo | null = null;
 
   constructor(readonly base: string) {}
 
@@ -43,14 +38,14 @@ export class TestClient {
     return res.json as Submitted;
   }
 
-  async status(id: string): Promise<any> {
+  async status(id: string): Promise<RecordStatus> {
     return (await this.json('GET', `/v1/transactions/${id}`)).json;
   }
 
   /** Polls the record until `done` holds (bounded: a stuck state machine fails the test). */
-  async waitForStatus(id: string, done: (r: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  async waitForStatus(id: string, done: (r: RecordStatus) => boolean, timeoutMs = 30_000): Promise<RecordStatus> {
     const deadline = Date.now() + timeoutMs;
-    let last: any;
+    let last: RecordStatus | undefined;
     while (Date.now() < deadline) {
       last = await this.status(id);
       if (done(last)) return last;
