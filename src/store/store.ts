@@ -100,6 +100,23 @@ const DUE_COLUMNS = `id, key_id, locktime, window, state, wake, txid, attempts, 
 const INSERT_COLUMNS = '(id, key_id, locktime, window, state, wake, sealed, token_hash)';
 const PENDING_STATES: readonly State[] = [State.Pending, State.Windowed];
 
+/** The earliest matching records as one JSON array (see due()); `where` is always a range on the (state, wake) index. */
+const dueQuery = (where: string) =>
+  `SELECT json_group_array(json_array(lower(hex(id)), lower(hex(key_id)), locktime, window, state, wake, lower(hex(txid)),
+     attempts, broadcast_at, confirmations, error_code, hold_height,
+     rungs, rung, fee_rate, json(txids), sent_height, json(coalesce(sent, '[]')))) AS j
+   FROM (SELECT ${DUE_COLUMNS} FROM records WHERE ${where} ORDER BY wake LIMIT ?)`;
+
+/** The SQL of the store's scans, exactly as issued: tests EXPLAIN these to hold them to index range scans. */
+export const statements = {
+  /** Records in a state whose wake has come. Params: state, wake up to, limit. */
+  dueUpTo: dueQuery('state = ? AND wake <= ?'),
+  /** Records in a state whose wake lies in [from, before). Params: state, from, before, limit. */
+  dueBetween: dueQuery('state = ? AND wake >= ? AND wake < ?'),
+  /** Deletes finished records whose retention ran out. Params: state, now, limit. */
+  purge: 'DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE state = ? AND wake <= ? LIMIT ?)',
+} as const;
+
 function toRecord(row: Row): StoredRecord {
   return {
     id: row.id.toString('hex'),
@@ -274,31 +291,25 @@ export class Store {
   /** Pending records whose locktime is mature at `tip` (SPEC §4), as two index range scans. */
   async dueMature(tip: Tip | null, limit: number): Promise<DueRecord[]> {
     const height = tip?.height ?? 0;
-    const records = await this.due('state = ? AND wake <= ?', [State.Pending, Math.min(height, LOCKTIME_THRESHOLD - 1)], limit);
+    const records = await this.due(statements.dueUpTo, [State.Pending, Math.min(height, LOCKTIME_THRESHOLD - 1)], limit);
     if (tip !== null && records.length < limit && tip.medianTime > LOCKTIME_THRESHOLD) {
-      records.push(...(await this.due('state = ? AND wake >= ? AND wake < ?', [State.Pending, LOCKTIME_THRESHOLD, tip.medianTime], limit - records.length)));
+      records.push(...(await this.due(statements.dueBetween, [State.Pending, LOCKTIME_THRESHOLD, tip.medianTime], limit - records.length)));
     }
     return records;
   }
 
   /** Records in `state` whose wake time (seconds) has come. */
   async dueByWake(state: State, now: number, limit: number): Promise<DueRecord[]> {
-    return this.due('state = ? AND wake <= ?', [state, now], limit);
+    return this.due(statements.dueUpTo, [state, now], limit);
   }
 
   /**
-   * The earliest `limit` records matching `where` (always a range on the (state, wake) index).
+   * The earliest `limit` records that `sql` (a dueQuery) finds.
    * SQLite hands them over as one JSON array: the sqlite3 binding costs ~8 µs per row object,
    * which would make a tick that finds 1,000 records slower than everything else it does.
    */
-  private async due(where: string, params: Param[], limit: number): Promise<DueRecord[]> {
-    const row = await this.reader.get<{ j: string }>(
-      `SELECT json_group_array(json_array(lower(hex(id)), lower(hex(key_id)), locktime, window, state, wake, lower(hex(txid)),
-         attempts, broadcast_at, confirmations, error_code, hold_height,
-         rungs, rung, fee_rate, json(txids), sent_height, json(coalesce(sent, '[]')))) AS j
-       FROM (SELECT ${DUE_COLUMNS} FROM records WHERE ${where} ORDER BY wake LIMIT ?)`,
-      [...params, limit],
-    );
+  private async due(sql: string, params: Param[], limit: number): Promise<DueRecord[]> {
+    const row = await this.reader.get<{ j: string }>(sql, [...params, limit]);
     const rows = JSON.parse(row?.j ?? '[]') as DueTuple[];
     return rows.map(([id, keyId, locktime, window, state, wake, txid, attempts, broadcastAt, confirmations, errorCode, holdHeight, rungs, rung, feeRate, txids, sentHeight, sent]) => ({
       id,
@@ -409,10 +420,7 @@ export class Store {
     return this.serial(async () => {
       let total = 0;
       for (const state of TERMINAL_STATES) {
-        const { changes } = await this.writer.run(
-          `DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE state = ? AND wake <= ? LIMIT ?)`,
-          [state, now, limit],
-        );
+        const { changes } = await this.writer.run(statements.purge, [state, now, limit]);
         total += changes;
       }
       return total;
