@@ -1,5 +1,6 @@
 // Loads the JSON fixture tables under test/fixtures (tests run from dist/test, fixtures stay in test/).
 import { readFileSync } from 'node:fs';
+import type { LocktimeType } from '../../src/wire/vocabulary.js';
 
 export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8')) as T;
@@ -11,7 +12,7 @@ export function fixture<T>(name: string): T {
  * "not a Bitcoin transaction: " comes bitcoinjs-lib's own reason where it is bitcoinjs-lib's).
  */
 export interface TransactionFixtures {
-  valid: Array<{ description: string; hex: string; txid: string; locktime: number; locktimeType: 'height' | 'time' }>;
+  valid: Array<{ description: string; hex: string; txid: string; locktime: number; locktimeType: LocktimeType }>;
   invalid: Array<{ description: string; error: string; hex: string }>;
 }
 
