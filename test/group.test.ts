@@ -5,6 +5,7 @@ import test from 'ava';
 import { RelayStoreClient, RelayStoreGroup, NotEnoughAcceptancesError, KeyMismatchError, UnreachableError, verifyReceipt, type Group, type GroupStatus } from '../src/index.js';
 import { makeGroupWorld, LETTERS, type GroupWorld, type Letter } from './support/group-world.js';
 import { makeTx } from './support/txs.js';
+import { until } from './support/wait.js';
 
 function relays(w: GroupWorld, extra: Partial<ConstructorParameters<typeof RelayStoreGroup>[0]> = {}): RelayStoreGroup {
   return new RelayStoreGroup({ socks: w.socks.url, timeoutMs: 5000, ...extra });
@@ -120,7 +121,7 @@ test.serial('renew arms the new transaction everywhere, then cancels the old one
     t.deepEqual((await w.armed(l)).sort(), [...mine, canaryId].sort(), `instance ${l}: the new one (and the canary) armed, the old one wiped`);
   }
   await w.mine(3);
-  for (const l of LETTERS) await waitFor(() => w.posts(l) >= 1, `instance ${l} broadcasts the canary`);
+  for (const l of LETTERS) await until(() => w.posts(l) >= 1, `instance ${l} broadcasts the canary`);
   await w.explorer.waitForReceived(canary.txid, 20_000);
   t.false(w.explorer.received.some((r) => r.txid === old.txid), 'the old transaction never left any server');
   t.deepEqual((await g.status(group)).members.map((m) => m.kind === 'answered' && m.status.status), ['cancelled', 'cancelled', 'cancelled']);
@@ -182,10 +183,3 @@ test.serial('audit flags an instance whose data directory was replaced, with the
   t.not(e.receiptKeyNow, e.receiptKey, 'the server now signs with another key');
 });
 
-async function waitFor(fact: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fact()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

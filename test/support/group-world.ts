@@ -9,6 +9,7 @@ import sqlite3 from 'sqlite3';
 import { TestExplorer } from './explorer.js';
 import { TestSocksServer } from './socks5-server.js';
 import { startService, type Service } from './service.js';
+import { serveArgs } from './serve-args.js';
 
 export const LETTERS = ['a', 'b', 'c'] as const;
 export type Letter = (typeof LETTERS)[number];
@@ -34,7 +35,7 @@ export interface GroupWorld {
   start(letter: Letter): Promise<void>;
   /** Stops the instance, moves its data directory away, and starts it on a fresh one (new keys, empty store). */
   replaceDataDir(letter: Letter): Promise<void>;
-  /** Mines `n` blocks and waits until every running instance has seen the new tip. */
+  /** Mines `n` blocks and waits until every running instance's scheduler has judged the new tip. */
   mine(n: number): Promise<void>;
   /** How many transactions this instance has POSTed to the explorer (the SOCKS log, by its explorer name). */
   posts(letter: Letter): number;
@@ -65,18 +66,19 @@ export async function makeGroupWorld(t: { teardown(fn: () => unknown): void }, e
     await rm(dir, { recursive: true, force: true });
   });
 
-  const seen = async (inst: Instance, height: number) => {
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const info = (await (await fetch(`${inst.service!.url}/v1/info`)).json()) as { tip: { height: number } | null };
-      if (info.tip && info.tip.height >= height) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`instance ${inst.letter} never saw height ${height}`);
-  };
+  const seen = (inst: Instance, height: number) => inst.service!.judged(height);
   const start = async (l: Letter) => {
     const inst = instances[l];
-    inst.service = await startService(serveArgs(inst, socks.url, extraArgs[l] ?? []));
+    inst.service = await startService(
+      serveArgs({
+        dataDir: inst.dataDir,
+        explorers: [`http://${inst.explorerName}/api`],
+        tor: { mode: 'external', socks: socks.url },
+        confirmations: 2,
+        requestTimeoutSeconds: 3,
+        extra: extraArgs[l] ?? [],
+      }),
+    );
     inst.port = Number(new URL(inst.service.url).port);
     await seen(inst, explorer.tip().height);
   };
@@ -106,23 +108,6 @@ export async function makeGroupWorld(t: { teardown(fn: () => unknown): void }, e
     posts: (l) => socks.connections.filter((c) => c.host === instances[l].explorerName && c.firstLine === 'POST /api/tx HTTP/1.1').length,
     armed: (l) => armedRecords(join(instances[l].dataDir, 'relaystore.sqlite')),
   };
-}
-
-function serveArgs(inst: Instance, socksUrl: string, extra: string[]): string[] {
-  return [
-    '--network', 'regtest',
-    '--tor', 'external',
-    '--socks', socksUrl,
-    '--explorer', `http://${inst.explorerName}/api`,
-    '--data-dir', inst.dataDir,
-    '--listen', '127.0.0.1:0',
-    '--poll-interval', '1',
-    '--confirmations', '2',
-    '--retry-min', '1',
-    '--retry-max', '2',
-    '--request-timeout', '3',
-    ...extra,
-  ];
 }
 
 function armedRecords(file: string): Promise<string[]> {

@@ -16,6 +16,8 @@ export interface ServeWorld {
   readonly retryMaxSeconds?: number;
   readonly requestTimeoutSeconds?: number;
   readonly maxPending?: number;
+  /** Flags one world needs beyond these (e.g. a lower --max-window on one server of a group). */
+  readonly extra?: readonly string[];
 }
 
 /**
@@ -37,6 +39,7 @@ export function serveArgs(world: ServeWorld): string[] {
     ...optional('--request-timeout', world.requestTimeoutSeconds),
     ...optional('--max-pending', world.maxPending),
     '--log-level', 'debug',
+    ...(world.extra ?? []),
   ];
 }
 
