@@ -8,6 +8,8 @@ import sodium from 'libsodium-wrappers';
 import { makeClientWorld, SERVER_NAME, type ClientWorld } from './support/client-world.js';
 import { runCli } from './support/service.js';
 import { makeTx } from './support/txs.js';
+import { SOCKS_REPLY } from './support/socks5-server.js';
+import { until } from './support/wait.js';
 import { pad } from '../src/crypto/padding.js';
 
 function args(w: ClientWorld, ...rest: string[]): string[] {
@@ -95,9 +97,11 @@ test('what libsodium seals, the server opens: status --watch follows it to confi
     if (out.includes('"pending"')) sawPending();
   });
   await pendingSeen;
-  // Tor loses its circuits for a while: the watch says so and carries on.
+  // Tor loses its circuits for a while: the watch says so and carries on (it is refused twice).
+  const mark = w.socks.connections.length;
+  const refusedWatches = () => w.socks.connections.slice(mark).filter((c) => c.host === SERVER_NAME && c.reply === SOCKS_REPLY.generalFailure).length;
   w.socks.setRefuse(true);
-  await new Promise((r) => setTimeout(r, 1000));
+  await until(() => refusedWatches() >= 2, 'the watch tries again through the outage');
   w.socks.setRefuse(false);
   await w.mine(1);
   await w.explorer.waitForReceived(tx.txid, 20_000);
