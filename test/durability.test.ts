@@ -11,8 +11,10 @@ import { startService, type Service } from './support/service.js';
 import { TestClient, type Submitted } from './support/client.js';
 import { serveArgs } from './support/serve-args.js';
 import { until } from './support/wait.js';
+import { COIN_VALUE, ladderPlaintext } from './support/ladders.js';
+import { randomBytes } from 'node:crypto';
 
-async function setup(t: { teardown(fn: () => unknown): void }) {
+async function setup(t: { teardown(fn: () => unknown): void }, extra: string[] = []) {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-crash-'));
   const explorer = await TestExplorer.start({ startHeight: 300, unknownTxStatus: 'unconfirmed' });
   const socks = await TestSocksServer.start({
@@ -23,6 +25,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     explorers: ['http://explorer.test/api'],
     tor: { mode: 'external', socks: socks.url },
     requestTimeoutSeconds: 2,
+    extra,
   });
   const w = {
     dir,
@@ -120,4 +123,36 @@ test.serial('at rest: after broadcast and confirmation, no raw transaction and n
   const mode = (await stat(join(w.dir, 'data'))).mode & 0o777;
   t.is(mode, 0o700);
   t.is((await stat(join(w.dir, 'data', 'keys.json'))).mode & 0o777, 0o600);
+});
+
+test.serial('SIGKILL between two rungs of a fee ladder: the restart sends the rung it had climbed to, never the one before', async (t) => {
+  const w = await setup(t, ['--fee-bump-blocks', '2']);
+  const coin = { txid: randomBytes(32).toString('hex'), vout: 0 };
+  w.explorer.fund(coin.txid, coin.vout, COIN_VALUE);
+  const locktime = w.explorer.tip().height;
+  const { plaintext, ladder } = ladderPlaintext(locktime, [220, 1_100, 5_500], coin);
+  const [first, second] = ladder.rungs.map((r) => r.txs[0]!.txid);
+  const submitted = await w.client.submitPlaintext(locktime, plaintext);
+  t.is(submitted.status, 201);
+  const id: string = submitted.json.id;
+
+  // No fee estimate: the first rung goes out. Blocks that take nothing under 100 sat/vB leave it unconfirmed.
+  await w.client.waitForStatus(id, (r) => r.status === 'broadcast' && r.rung === 0);
+  t.true(w.explorer.inMempool(first!));
+  w.explorer.setMode('slow-broadcasts');
+  w.explorer.mine(2, { minFeeRate: 100 });
+  const climbing = await w.client.waitForStatus(id, (r) => r.rung === 1);
+  t.like(climbing, { status: 'broadcasting', rungs: 3, txids: [second] });
+  await w.service.kill('SIGKILL');
+  const firstSends = w.explorer.received.filter((r) => r.txid === first).length;
+
+  w.explorer.setMode('ok');
+  await w.start();
+  await w.client.waitForStatus(id, (r) => r.status === 'broadcast' && r.rung === 1);
+  t.true(w.explorer.inMempool(second!), 'the second rung replaced the first');
+  t.false(w.explorer.inMempool(first!));
+  w.explorer.mine(1, { minFeeRate: 5 });
+  const done = await w.client.waitForStatus(id, (r) => r.status === 'confirmed');
+  t.like(done, { txid: second, rung: 1, rungs: 3, txids: [second] });
+  t.is(w.explorer.received.filter((r) => r.txid === first).length, firstSends, 'the first rung was never sent again');
 });

@@ -14,10 +14,10 @@ import type { Tracker } from '../../src/engine/tracker.js';
 import type { TxStatusAnswer } from '../../src/chain/esplora.js';
 import { seal } from '../../src/crypto/sealed-box.js';
 import { pad } from '../../src/crypto/padding.js';
-import { encodeBundle, type Ladder, type Rung } from '../../src/domain/bundle.js';
+import type { Rung } from '../../src/domain/bundle.js';
 import type { Tip } from '../../src/domain/locktime.js';
 import { silentLogger } from '../../src/util/log.js';
-import { makeTx as makeTestTx } from './txs.js';
+import { ladderPlaintext } from './ladders.js';
 
 /** One call of the broadcaster: the rung's txids (parents first) and the bundle's others it was told of. */
 export interface SentRung {
@@ -72,15 +72,6 @@ function makeTx(locktime: number): { raw: Buffer; txid: string } {
   tx.addInput(nacl.randomBytes(32) as Buffer, 0, 0xfffffffe);
   tx.addOutput(Buffer.from('0014' + '22'.repeat(20), 'hex'), 1000n);
   return { raw: Buffer.from(tx.toBuffer()), txid: tx.getId() };
-}
-
-/** A ladder of one-transaction rungs, each another version of one spend, paying `fees` (rising). */
-export function ladderPlaintext(locktime: number, fees: readonly number[]): { plaintext: Uint8Array; ladder: Ladder } {
-  const input = { txid: Buffer.from(nacl.randomBytes(32)).toString('hex'), vout: 0 };
-  const drafts = fees.map((fee) => ({ fee: BigInt(fee), txs: [makeTestTx({ locktime, inputs: [input], segwit: true, outs: [{ script: '0014' + '33'.repeat(20), value: BigInt(100_000 - fee) }] }).bytes] }));
-  const encoded = encodeBundle(drafts, locktime);
-  if (encoded.kind !== 'ok') throw new Error(`test bundle is invalid: ${encoded.code}`);
-  return { plaintext: pad(encoded.plaintext), ladder: encoded.ladder };
 }
 
 export type SchedulerWorld = Awaited<ReturnType<typeof schedulerWorld>>;
