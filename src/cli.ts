@@ -5,6 +5,7 @@ import { startManagedTor } from './tor/start.js';
 import { KeyRing } from './keys/keyring.js';
 import { describeError, jsonLogger } from './util/log.js';
 import { CLIENT_USAGE, runClientCommand } from './cli/client-commands.js';
+import { GROUP_USAGE, isGroupInvocation, runGroupCommand } from './cli/group-commands.js';
 
 const USAGE = `usage: relaystore <command> [options]
 
@@ -12,8 +13,10 @@ commands:
   serve        run the service (see "relaystore serve --help")
   rotate-key   --data-dir DIR: make a new sealing key current (older keys keep opening)
   info, submit, status, cancel   the client side (below)
+  renew, audit                   several servers, and the dead man's switch (below)
 
-${CLIENT_USAGE}`;
+${CLIENT_USAGE}
+${GROUP_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,10 +26,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'rotate-key':
       return rotateKey(rest);
     case 'info':
+      return runClientCommand(command, rest);
     case 'submit':
     case 'status':
     case 'cancel':
-      return runClientCommand(command, rest);
+      return isGroupInvocation(command, rest, process.env) ? runGroupCommand(command, rest) : runClientCommand(command, rest);
+    case 'renew':
+    case 'audit':
+      return runGroupCommand(command, rest);
     case undefined:
     case 'help':
     case '--help':

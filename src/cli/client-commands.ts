@@ -12,6 +12,7 @@ import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { appendReceipt, defaultReceiptsFile, findReceipt } from './receipts-file.js';
 import { readRung, RungUsageError } from './rung-args.js';
 import type { RungItem } from '../client/bundle-builder.js';
+import { newGroupId } from '../client/group.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3, refused: 4, untrusted: 5 } as const;
 
@@ -52,7 +53,7 @@ exit codes: 0 done, 1 unexpected failure, 2 usage error or bad transaction, 3 se
 4 refused by the server (its error code is printed), 5 the server's answer failed verification.
 `;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 interface Common {
   client: RelayStoreClient;
@@ -96,7 +97,7 @@ export interface ClientIo {
   stderrIsTty: boolean;
 }
 
-function processIo(): ClientIo {
+export function processIo(): ClientIo {
   return {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
@@ -110,30 +111,28 @@ function processIo(): ClientIo {
   };
 }
 
-function report(command: string, err: unknown, io: ClientIo): number {
+/** The one mapping from an error to an exit code (see CLIENT_USAGE). */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError || err instanceof TypeError || err instanceof BadTransactionError) return EXIT.usage;
+  if (err instanceof UnreachableError) return EXIT.unreachable;
+  if (err instanceof ServerError) return EXIT.refused;
+  if (err instanceof RelayStoreError) return EXIT.untrusted;
+  return EXIT.failure;
+}
+
+export function report(command: string, err: unknown, io: ClientIo): number {
   const message = err instanceof Error ? err.message : String(err);
+  const code = exitCodeOf(err);
   if (err instanceof UsageError || err instanceof TypeError) {
     io.err(`relaystore ${command}: ${message}\n(see "relaystore ${command} --help")\n`);
-    return EXIT.usage;
-  }
-  if (err instanceof BadTransactionError) {
-    io.err(`relaystore ${command}: ${message}\n`);
-    return EXIT.usage;
-  }
-  if (err instanceof UnreachableError) {
+  } else if (err instanceof UnreachableError) {
     io.err(`relaystore ${command}: ${message}\nIs Tor running, and is the address right? A fresh onion address can take a minute to be reachable.\n`);
-    return EXIT.unreachable;
-  }
-  if (err instanceof ServerError) {
+  } else if (code === EXIT.failure) {
+    io.err(`relaystore ${command}: unexpected failure: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
+  } else {
     io.err(`relaystore ${command}: ${message}\n`);
-    return EXIT.refused;
   }
-  if (err instanceof RelayStoreError) {
-    io.err(`relaystore ${command}: ${message}\n`);
-    return EXIT.untrusted;
-  }
-  io.err(`relaystore ${command}: unexpected failure: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
-  return EXIT.failure;
+  return code;
 }
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(argv: string[], extra: T) {
@@ -172,10 +171,14 @@ function common(values: Record<string, string | boolean | string[] | undefined>,
 }
 
 /** Progress on stderr while Tor builds circuits: it can take many seconds, and silence looks like a hang. */
-async function withProgress<T>(c: Common, io: ClientIo, what: string, work: Promise<T>): Promise<T> {
+function withProgress<T>(c: Common, io: ClientIo, what: string, work: Promise<T>): Promise<T> {
+  return progress({ quiet: c.quiet, socks: c.socks, hosts: [c.client.server.host] }, io, what, work);
+}
+
+export async function progress<T>(c: { quiet: boolean; socks: string | null; hosts: readonly string[] }, io: ClientIo, what: string, work: Promise<T>): Promise<T> {
   if (c.quiet) return work;
   const route = c.socks === null ? 'directly (loopback)' : `through Tor (${c.socks})`;
-  io.err(`${what}: connecting to ${c.client.server.host} ${route}…\n`);
+  io.err(`${what}: connecting to ${c.hosts.join(', ')} ${route}…\n`);
   const started = Date.now();
   const timer = setInterval(() => io.err(`${what}: still waiting (${Math.round((Date.now() - started) / 1000)} s)…\n`), 5000);
   try {
@@ -213,7 +216,7 @@ async function info(argv: string[], io: ClientIo): Promise<number> {
   return EXIT.ok;
 }
 
-async function readTransaction(arg: string | undefined, io: ClientIo): Promise<string | Uint8Array> {
+export async function readTransaction(arg: string | undefined, io: ClientIo): Promise<string | Uint8Array> {
   if (arg === undefined || arg === '-') {
     const bytes = await io.readStdin();
     return hexOrBytes(bytes);
@@ -253,18 +256,21 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
   const rungs = await readRungs(rungArgs);
   const work = rungs ? c.client.submitBundle(rungs, options) : c.client.submit(await readTransaction(positionals[0], io), options);
   const s = await withProgress(c, io, 'submit', work);
+  // A group of one: `renew`, `audit` and group `status` work for it as for several servers.
+  const group = newGroupId();
   let saveError: unknown = null;
   try {
-    await appendReceipt(receiptsFile, c.server, s);
+    await appendReceipt(receiptsFile, c.server, s, { group, round: 0 });
   } catch (err) {
     saveError = err;
   }
   if (c.json) {
-    io.out(JSON.stringify({ ...s, receiptsFile: saveError ? null : receiptsFile }) + '\n');
+    io.out(JSON.stringify({ ...s, group, receiptsFile: saveError ? null : receiptsFile }) + '\n');
   } else {
     io.out(
       [
         s.alreadyKnown ? 'already stored (this exact sealed blob was accepted before):' : 'accepted and stored on the server:',
+        `  group       ${group}`,
         `  id          ${s.id}`,
         `  txid        ${s.txid}`,
         `  locktime    ${s.locktime} (${s.locktimeType})`,
