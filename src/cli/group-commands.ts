@@ -15,7 +15,7 @@ import * as out from './group-output.js';
 export const GROUP_USAGE = `several servers (a group; the receipts file keeps it under a local group id such as g1a2b3c4d5e6f):
   relaystore submit [TX_HEX | @FILE | -] --server [KEY@]URL --server [KEY@]URL ... [--need N] [--stagger SECONDS] [--window SECONDS]
   relaystore status GROUP [--watch [--interval SECONDS]]
-  relaystore cancel GROUP
+  relaystore cancel GROUP [--stagger SECONDS]
   relaystore renew GROUP NEW_TX [--stagger SECONDS] [--window SECONDS]
   relaystore audit [GROUP]
 
@@ -23,8 +23,8 @@ export const GROUP_USAGE = `several servers (a group; the receipts file keeps it
                       [env RELAYSTORE_SERVERS, comma-separated]
   --need N            how many servers must accept (default: all); fewer exits non-zero, and the
                       accepted ones stay armed and recorded (cancel GROUP withdraws them)
-  --stagger SECONDS   contact each server at its own random moment within SECONDS, so that
-                      operators who compare notes cannot pair submissions by arrival time
+  --stagger SECONDS   send each server its submission (or cancellation) at its own random moment
+                      within SECONDS, so that operators who compare notes cannot pair them by time
 
 status shows each server and the overall state (confirmed once any server saw it confirmed).
 cancel reaches every server; exit 3 names those it could not reach, and running it again finishes.
@@ -49,7 +49,7 @@ const OPTIONS = {
 const EXTRA = {
   submit: { need: { type: 'string' }, stagger: { type: 'string' }, window: { type: 'string' } },
   status: { watch: { type: 'boolean' }, interval: { type: 'string' } },
-  cancel: {},
+  cancel: { stagger: { type: 'string' } },
   renew: { stagger: { type: 'string' }, window: { type: 'string' } },
   audit: {},
 } as const;
@@ -247,7 +247,7 @@ async function cancelGroup(values: Values, positionals: string[], io: ClientIo):
   const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
   const { view } = await loadGroup({ file }, positionals[0]);
   const members = live(view);
-  const c = context(values, io, members.map((m) => m.server));
+  const c = context(values, io, members.map((m) => m.server), seconds(values.stagger, 'stagger'));
   if (members.length === 0) {
     io.out(c.json ? JSON.stringify({ group: view.id, servers: [] }) + '\n' : `${view.id}: nothing left to cancel\n`);
     return EXIT.ok;

@@ -98,7 +98,7 @@ export interface RelayStoreGroupOptions {
   readonly socks: string | null;
   readonly timeoutMs?: number;
   readonly retries?: number;
-  /** Each server is contacted at its own uniformly random moment within this many ms (default 0: all at once). */
+  /** Each server is sent its submission or cancellation at its own uniformly random moment within this many ms (default 0: all at once). */
   readonly staggerMs?: number;
   /** A number in [0, 1) (default: from the OS's CSPRNG). */
   readonly random?: () => number;
@@ -161,9 +161,14 @@ export class RelayStoreGroup {
     return { overall: overallStatus(answered), complete: answered.length === members.length, members };
   }
 
-  /** Cancels every member; safe to repeat (a cancelled record answers `cancelled` again). */
+  /** Cancels every member, staggered like submissions; safe to repeat (a cancelled record answers `cancelled` again). */
   async cancel(group: { readonly members: readonly GroupMember[] }): Promise<CancelReport> {
-    const members = await Promise.all(group.members.map((m) => this.cancelOne(m)));
+    const members = await Promise.all(
+      group.members.map(async (m) => {
+        await this.stagger();
+        return this.cancelOne(m);
+      }),
+    );
     return { members, complete: members.every((m) => m.kind === 'done') };
   }
 
