@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeGroupWorld, LETTERS, type GroupWorld } from './support/group-world.js';
 import { runCli } from './support/service.js';
-import { makeTx } from './support/txs.js';
+import { makeTx, randomTxid } from './support/txs.js';
 import { verifyReceipt } from '../src/keys/receipts.js';
 
 function cli(w: GroupWorld, file: string, ...args: string[]) {
@@ -165,6 +165,13 @@ test.serial('fewer acceptances than --need: the accepted ones are recorded and c
   const enough = await cli(w, file, 'submit', makeTx({ locktime: 901 }).hex, ...wrongPin, '--need', '2');
   t.is(enough.code, 0, enough.stderr);
   t.regex(enough.stdout, /2 of 3 servers accepted it\./);
+
+  const spent = { txid: randomTxid(), vout: 0 };
+  const ladder = await cli(w, file, 'submit', ...serverArgs(w), '--json', ...[700, 2100].flatMap((fee) => ['--rung', `${makeTx({ locktime: 902, inputs: [spent] }).hex}:${fee}`]));
+  t.is(ladder.code, 0, ladder.stderr);
+  const bundle = JSON.parse(ladder.stdout);
+  t.is(bundle.rungs.length, 2, 'a fee ladder goes to every server of the group');
+  t.true((await lines(file)).filter((l) => l.group === bundle.group).every((l) => l.rungs?.length === 2));
 
   const usage: string[][] = [
     ['renew'],

@@ -2,24 +2,20 @@
 // test explorer, reached only through the recording SOCKS5 server by name: one transaction on three
 // operators, status, cancel, renew (the dead man's switch's reset) and audit.
 import test from 'ava';
-import { RelayStoreClient, RelayStoreGroup, NotEnoughAcceptancesError, KeyMismatchError, UnreachableError, verifyReceipt, type Group, type GroupStatus } from '../src/index.js';
+import { RelayStoreClient, RelayStoreGroup, buildBundle, NotEnoughAcceptancesError, KeyMismatchError, UnreachableError, verifyReceipt, type Group, type GroupStatus } from '../src/index.js';
 import { makeGroupWorld, LETTERS, type GroupWorld, type Letter } from './support/group-world.js';
-import { makeTx } from './support/txs.js';
+import { makeTx, randomTxid } from './support/txs.js';
 import { until } from './support/wait.js';
 
 function relays(w: GroupWorld, extra: Partial<ConstructorParameters<typeof RelayStoreGroup>[0]> = {}): RelayStoreGroup {
   return new RelayStoreGroup({ socks: w.socks.url, timeoutMs: 5000, ...extra });
 }
 
-async function waitForGroup(g: RelayStoreGroup, group: Group, done: (s: GroupStatus) => boolean, timeoutMs = 30_000): Promise<GroupStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await g.status(group);
-  while (!done(last) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    last = await g.status(group);
-  }
-  if (!done(last)) throw new Error(`the group stayed ${JSON.stringify(last.members.map((m) => (m.kind === 'answered' ? m.status.status : m.error.message)))}`);
-  return last;
+function waitForGroup(g: RelayStoreGroup, group: Group, done: (s: GroupStatus) => boolean, timeoutMs = 30_000): Promise<GroupStatus> {
+  return until(async () => {
+    const s = await g.status(group);
+    return done(s) ? s : null;
+  }, 'the group reaching the expected state', timeoutMs);
 }
 
 const letterOf = (w: GroupWorld, server: string): Letter => LETTERS.find((l) => w.instances[l].server === server)!;
@@ -58,6 +54,25 @@ test.serial('one transaction on three servers: each sealed to its own key over i
   for (const l of LETTERS) t.is(w.posts(l), 1, `instance ${l} broadcast it`);
   t.true(w.explorer.received.filter((r) => r.txid === tx.txid).length >= 3);
   t.true(w.explorer.confirmations(tx.txid) >= 2, 'in the chain once');
+});
+
+test.serial('a SPEC §7 bundle on three servers: what is sealed per server is the built plaintext; each broadcasts a rung of it', async (t) => {
+  const w = await makeGroupWorld(t);
+  const g = relays(w);
+  const locktime = w.explorer.tip().height + 1;
+  const spent = { txid: randomTxid(), vout: 0 };
+  const rungs = [1_000, 5_000].map((fee) => [{ tx: makeTx({ locktime, inputs: [spent] }).hex, fee }]);
+  const bundle = buildBundle(rungs);
+  const group = await g.submit(w.servers, bundle);
+  t.is(group.txid, bundle.txid);
+  const txids = bundle.ladder.rungs.map((r) => r.txs[0]!.txid);
+  for (const m of group.members) t.deepEqual(m.rungs?.map((r) => r.txids[0]), txids, 'each member knows the rungs it holds');
+  await w.mine(1);
+  await until(() => LETTERS.every((l) => w.posts(l) >= 1), 'every instance broadcasts a rung', 20_000);
+  await w.mine(2);
+  const status = await waitForGroup(g, group, (s) => s.members.every((m) => m.kind === 'answered' && m.status.status === 'confirmed'));
+  t.is(status.overall, 'confirmed');
+  for (const m of status.members) t.true(m.kind === 'answered' && txids.includes(m.status.txid!));
 });
 
 test.serial('with one instance killed before maturity the group still confirms; its status says which server did not answer', async (t) => {

@@ -296,7 +296,7 @@ function describeRungs(rungs: Submission['rungs']): string[] {
   return [`  rungs       ${rungs.length}, sent cheapest first at maturity`, ...rungs.map((r, i) => `    ${String(i + 1).padStart(2)}  ${String(r.feeRate).padStart(9)} sat/vB  fee ${r.fee} sat  ${r.txids.join(', ')}`)];
 }
 
-async function readRungs(args: readonly string[]): Promise<RungItem[][] | null> {
+export async function readRungs(args: readonly string[]): Promise<RungItem[][] | null> {
   if (args.length === 0) return null;
   try {
     return await Promise.all(args.map((arg, r) => readRung(arg, r)));

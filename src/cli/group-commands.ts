@@ -4,19 +4,20 @@
 import { parseArgs } from 'node:util';
 import { RelayStoreClient, isLoopbackUrl } from '../client/client.js';
 import { FINAL_STATUSES } from '../wire/vocabulary.js';
-import { parseTransaction } from '../client/envelope.js';
+import { parseTransaction, type Plaintext } from '../client/envelope.js';
+import { buildBundle } from '../client/bundle-builder.js';
 import { RelayStoreGroup, newGroupId, GROUP_ID, type GroupMember, type GroupServer, type GroupSubmission, type CancelReport, type GroupStatus } from '../client/group.js';
 import { NotEnoughAcceptancesError } from '../client/errors/not-enough-acceptances-error.js';
-import { EXIT, UsageError, exitCodeOf, processIo, progress, readTransaction, report, type ClientIo } from './client-commands.js';
+import { EXIT, UsageError, exitCodeOf, processIo, progress, readRungs, readTransaction, report, type ClientIo } from './client-commands.js';
 import { appendLines, defaultReceiptsFile, readLines, receiptLine, type Line } from './receipts-file.js';
 import { doneKey, groupView, unfinished, type GroupView } from './group-file.js';
 import * as out from './group-output.js';
 
 export const GROUP_USAGE = `several servers (a group; the receipts file keeps it under a local group id such as g1a2b3c4d5e6f):
-  relaystore submit [TX_HEX | @FILE | -] --server [KEY@]URL --server [KEY@]URL ... [--need N] [--stagger SECONDS] [--window SECONDS]
+  relaystore submit [TX_HEX | @FILE | - | --rung ITEM ...] --server [KEY@]URL --server [KEY@]URL ... [--need N] [--stagger SECONDS] [--window SECONDS]
   relaystore status GROUP [--watch [--interval SECONDS]]
   relaystore cancel GROUP [--stagger SECONDS]
-  relaystore renew GROUP NEW_TX [--stagger SECONDS] [--window SECONDS]
+  relaystore renew GROUP [NEW_TX | --rung ITEM ...] [--stagger SECONDS] [--window SECONDS]
   relaystore audit [GROUP]
 
   --server [KEY@]URL  repeatable; KEY (a sealing keyId or public key) pins that server's key
@@ -47,14 +48,14 @@ const OPTIONS = {
 } as const;
 
 const EXTRA = {
-  submit: { need: { type: 'string' }, stagger: { type: 'string' }, window: { type: 'string' } },
+  submit: { need: { type: 'string' }, stagger: { type: 'string' }, window: { type: 'string' }, rung: { type: 'string', multiple: true } },
   status: { watch: { type: 'boolean' }, interval: { type: 'string' } },
   cancel: { stagger: { type: 'string' } },
-  renew: { stagger: { type: 'string' }, window: { type: 'string' } },
+  renew: { stagger: { type: 'string' }, window: { type: 'string' }, rung: { type: 'string', multiple: true } },
   audit: {},
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: K extends 'server' ? string[] : K extends 'json' | 'quiet' | 'help' ? boolean : string } & Record<string, string | boolean | string[] | undefined>;
+type Values = { [K in keyof typeof OPTIONS | 'rung']?: K extends 'server' | 'rung' ? string[] : K extends 'json' | 'quiet' | 'help' ? boolean : string } & Record<string, string | boolean | string[] | undefined>;
 
 interface Context {
   readonly io: ClientIo;
@@ -166,13 +167,12 @@ function recorder(file: string) {
 }
 
 async function submitGroup(values: Values, positionals: string[], io: ClientIo): Promise<number> {
-  if (positionals.length > 1) throw new UsageError('submit takes one transaction');
   const servers = serversOf(values, io.env);
   const need = values.need === undefined ? servers.length : Number(values.need);
   if (!Number.isInteger(need) || need < 1 || need > servers.length) throw new UsageError(`--need must be a whole number from 1 to ${servers.length}`);
   const window = seconds(values.window, 'window');
   if (window !== undefined && !Number.isInteger(window)) throw new UsageError('--window must be a whole number of seconds');
-  const tx = parseTransaction(await readTransaction(positionals[0], io));
+  const tx = await readPlaintext(values, positionals, io);
   const c = context(values, io, servers.map((s) => s.server), seconds(values.stagger, 'stagger'));
   const group = newGroupId();
   const saved = recorder(c.file);
@@ -188,6 +188,14 @@ async function submitGroup(values: Values, positionals: string[], io: ClientIo):
   io.out(c.json ? out.submissionJson(result, need, saved.failure ? null : c.file) : out.submissionText(result, need, c.file, saved.failure));
   if (saved.failure) return EXIT.failure;
   return result.members.length >= need ? EXIT.ok : worst(result.outcomes.flatMap((o) => (o.kind === 'failed' ? [o.error] : [])));
+}
+
+/** One transaction (argument, @FILE or stdin), or a SPEC §7 bundle from --rung alternatives. */
+async function readPlaintext(values: Values, positionals: readonly string[], io: ClientIo): Promise<Plaintext> {
+  const rungs = await readRungs(values.rung ?? []);
+  if (rungs && positionals.length > 0) throw new UsageError('give one transaction or --rung alternatives, not both');
+  if (positionals.length > 1) throw new UsageError('give one transaction');
+  return rungs ? buildBundle(rungs) : parseTransaction(await readTransaction(positionals[0], io));
 }
 
 function worst(errors: readonly unknown[]): number {
@@ -259,10 +267,9 @@ async function cancelGroup(values: Values, positionals: string[], io: ClientIo):
 }
 
 async function renewGroup(values: Values, positionals: string[], io: ClientIo): Promise<number> {
-  if (positionals.length !== 2) throw new UsageError('renew takes a group id and the new transaction');
   const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
   const { view } = await loadGroup({ file }, positionals[0]);
-  const tx = parseTransaction(await readTransaction(positionals[1], io));
+  const tx = await readPlaintext(values, positionals.slice(1), io);
   const window = seconds(values.window, 'window');
   const reuse = view.leftovers.filter((m) => m.round > view.round && m.txid === tx.txid && m.locktime === tx.locktime);
   const round = reuse[0]?.round ?? view.lastRound + 1;

@@ -21,7 +21,8 @@ function outcomeJson(o: ServerOutcome): Record<string, unknown> {
 
 export function submissionJson(g: GroupSubmission, need: number, receiptsFile: string | null): string {
   const { id: group, txid, locktime, locktimeType } = g;
-  return JSON.stringify({ group, txid, locktime, locktimeType, need, accepted: g.members.length, servers: g.outcomes.map(outcomeJson), receiptsFile }) + '\n';
+  const rungs = g.members[0]?.rungs;
+  return JSON.stringify({ group, txid, locktime, locktimeType, ...(rungs ? { rungs } : {}), need, accepted: g.members.length, servers: g.outcomes.map(outcomeJson), receiptsFile }) + '\n';
 }
 
 export function submissionText(g: GroupSubmission, need: number, file: string, saveError: Error | null): string {
@@ -38,7 +39,9 @@ export function submissionText(g: GroupSubmission, need: number, file: string, s
   const saved = saveError
     ? `the receipts file ${file} could not be written (${saveError.message}): copy the tokens above now, they are the only way to cancel.`
     : `saved to ${file} under group ${g.id}; the tokens there are the only way to cancel, keep them secret.`;
-  return [`group ${g.id}  txid ${g.txid}  locktime ${g.locktime} (${g.locktimeType})`, ...rows, verdict, saved].join('\n') + '\n';
+  const rungs = g.members[0]?.rungs;
+  const head = `group ${g.id}  txid ${g.txid}${rungs ? ` (first of a ${rungs.length}-rung bundle)` : ''}  locktime ${g.locktime} (${g.locktimeType})`;
+  return [head, ...rows, verdict, saved].join('\n') + '\n';
 }
 
 export interface StatusRow {

@@ -5,6 +5,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { RelayStoreClient, type Submission } from './client.js';
 import type { RecordStatus } from '../wire/answers.js';
 import { parseTransaction, type Plaintext } from './envelope.js';
+import { rungSummaries, type BundlePlaintext } from './bundle-builder.js';
 import type { LocktimeType } from '../domain/locktime.js';
 import { NotEnoughAcceptancesError } from './errors/not-enough-acceptances-error.js';
 import { ServerError } from './errors/server-error.js';
@@ -134,7 +135,7 @@ export class RelayStoreGroup {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Seals `tx` (hex, bytes, or a built plaintext such as a bundle) to each server's own key and submits it to all of them. */
+  /** Seals `tx` (hex, bytes, or a built plaintext such as `buildBundle`'s) to each server's own key and submits it to all of them. */
   async submit(servers: ReadonlyArray<string | GroupServer>, tx: string | Uint8Array | Plaintext, options: GroupSubmitOptions = {}): Promise<GroupSubmission> {
     const plain = toPlaintext(tx);
     const targets = this.targets(servers.map((s) => (typeof s === 'string' ? { server: s } : s)));
@@ -240,7 +241,7 @@ export class RelayStoreGroup {
         } catch (err) {
           return { kind: 'failed', server: target.server, error: asError(err) };
         }
-        const member = memberOf(target, submission);
+        const member = memberOf(target, 'ladder' in plain ? { ...submission, rungs: rungSummaries((plain as BundlePlaintext).ladder) } : submission);
         await record.push(member);
         return { kind: 'accepted', server: target.server, member };
       }),
