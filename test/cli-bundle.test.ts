@@ -7,9 +7,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import sqlite3 from 'sqlite3';
 import { makeClientWorld, type ClientWorld } from './support/client-world.js';
 import { runCli } from './support/service.js';
+import { storedBlob } from './support/data-dir.js';
 import { makeTx, randomTxid } from './support/txs.js';
 import { makePsbt, txOf } from './support/psbts.js';
 import { openTransaction } from '../src/engine/open-transaction.js';
@@ -22,18 +22,6 @@ function args(w: ClientWorld, ...rest: string[]): string[] {
   return [...rest, '--server', w.server, '--socks', w.socks.url];
 }
 
-function storedBlob(w: ClientWorld, id: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(join(w.dir, 'data', 'relaystore.sqlite'), sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.get('SELECT sealed FROM records WHERE id = ?', [Buffer.from(id, 'hex')], (e, row: { sealed: Buffer } | undefined) => {
-        db.close();
-        if (e || !row) reject(e ?? new Error(`no record ${id}`));
-        else resolve(row.sealed);
-      });
-    });
-  });
-}
 
 test('a three-rung ladder from PSBT files (base64, binary, hex) and a ladder of packages are sealed, stored and listed in the receipts file', async (t) => {
   const w = await makeClientWorld(t);
@@ -65,7 +53,7 @@ test('a three-rung ladder from PSBT files (base64, binary, hex) and a ladder of 
   const key = keys.sealing.find((k: { keyId: string }) => k.keyId === keys.current);
   const pair = { publicKey: Buffer.from(key.publicKey, 'hex'), secretKey: Buffer.from(key.secretKey, 'hex') };
   for (const line of lines) {
-    const opened = openTransaction(await storedBlob(w, line.id), pair, L);
+    const opened = openTransaction((await storedBlob(join(w.dir, 'data'), line.id))!, pair, L);
     if (opened.kind !== 'opened') return t.fail(opened.code);
     t.deepEqual(opened.ladder.rungs.map((r) => r.txs.map((x) => x.txid)), line.rungs.map((r: { txids: string[] }) => r.txids));
   }

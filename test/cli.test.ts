@@ -3,10 +3,10 @@
 import test from 'ava';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import sodium from 'libsodium-wrappers';
 import { makeClientWorld, SERVER_NAME, type ClientWorld } from './support/client-world.js';
 import { runCli } from './support/service.js';
+import { storedBlob } from './support/data-dir.js';
 import { makeTx } from './support/txs.js';
 import { SOCKS_REPLY } from './support/socks5-server.js';
 import { until } from './support/wait.js';
@@ -16,18 +16,6 @@ function args(w: ClientWorld, ...rest: string[]): string[] {
   return [...rest, '--server', w.server, '--socks', w.socks.url];
 }
 
-function storedBlob(w: ClientWorld, id: string): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(join(w.dir, 'data', 'relaystore.sqlite'), sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.get('SELECT sealed FROM records WHERE id = ?', [Buffer.from(id, 'hex')], (e, row: { sealed: Buffer | null } | undefined) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(row?.sealed ?? null);
-      });
-    });
-  });
-}
 
 test('info shows the network, tip and keys, in words or as JSON', async (t) => {
   const w = await makeClientWorld(t);
@@ -69,7 +57,7 @@ test('submit (argument, @file, stdin) saves id, txid and token to a 0600 receipt
     t.is(out.locktime, 401 + i - 1);
     t.is(out.receiptsFile, receipts);
     t.like(lines[i], { server: w.server, id: out.id, token: out.token, txid: txs[i]!.txid, receipt: out.receipt });
-    const blob = await storedBlob(w, out.id);
+    const blob = await storedBlob(join(w.dir, 'data'), out.id);
     t.truthy(blob);
     const opened = sodium.crypto_box_seal_open(blob!, Buffer.from(key.publicKey, 'hex'), Buffer.from(key.secretKey, 'hex'));
     t.deepEqual(Buffer.from(opened), Buffer.from(pad(txs[i]!.bytes)), 'padded to SPEC §2 and sealed as libsodium does');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RelayStoreClient, verifyReceipt } from '../src/index.js';
 import { makeClientWorld, SERVER_NAME, TAMPERING_NAME, type ClientWorld } from './support/client-world.js';
+import { storedBlob } from './support/data-dir.js';
 import { makeTx } from './support/txs.js';
-import sqlite3 from 'sqlite3';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const MARKER = '<!-- python-client:';
@@ -25,18 +25,6 @@ async function snippet(): Promise<string> {
   return block[1]!;
 }
 
-function storedBlob(w: ClientWorld, id: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(join(w.dir, 'data', 'relaystore.sqlite'), sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.get('SELECT sealed FROM records WHERE id = ?', [Buffer.from(id, 'hex')], (e, row: { sealed: Buffer } | undefined) => {
-        db.close();
-        if (e || !row) reject(e ?? new Error(`no record ${id}`));
-        else resolve(row.sealed);
-      });
-    });
-  });
-}
 
 function runPython(w: ClientWorld, server: string, txHex: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -72,7 +60,7 @@ test('the README\'s Python client seals, submits through SOCKS by name with fres
   const status = await client.status(out.id);
   t.is(status.status, 'pending');
   t.is(status.locktime, tx.tx.locktime);
-  const blob = await storedBlob(w, out.id);
+  const blob = (await storedBlob(join(w.dir, 'data'), out.id))!;
   t.is(blob.length, 512 + 48, 'padded to 512 bytes, then sealed (48 bytes of overhead)');
   const sealedSha256 = createHash('sha256').update(blob).digest('hex');
   t.is(out.id, sealedSha256.slice(0, 32));

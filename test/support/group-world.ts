@@ -5,7 +5,7 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import { armedRecords } from './data-dir.js';
 import { TestExplorer } from './explorer.js';
 import { TestSocksServer } from './socks5-server.js';
 import { startService, type Service } from './service.js';
@@ -106,19 +106,7 @@ export async function makeGroupWorld(t: { teardown(fn: () => unknown): void }, e
       await Promise.all(LETTERS.filter((l) => instances[l].service).map((l) => seen(instances[l], explorer.tip().height)));
     },
     posts: (l) => socks.connections.filter((c) => c.host === instances[l].explorerName && c.firstLine === 'POST /api/tx HTTP/1.1').length,
-    armed: (l) => armedRecords(join(instances[l].dataDir, 'relaystore.sqlite')),
+    armed: (l) => armedRecords(instances[l].dataDir),
   };
 }
 
-function armedRecords(file: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all('SELECT hex(id) AS id FROM records WHERE sealed IS NOT NULL', (e, rows: Array<{ id: string }>) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows.map((r) => r.id.toLowerCase()));
-      });
-    });
-  });
-}
