@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TorNetwork, type TorClient } from './support/tor-network.js';
-import { ManagedTor, isAlive } from '../src/tor/managed-tor.js';
+import { ManagedTor } from '../src/tor/managed-tor.js';
+import { isAlive } from '../src/tor/processes.js';
 
 function get(url: string, socks: string, timeoutMs = 15_000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

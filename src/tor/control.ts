@@ -27,7 +27,7 @@ export type EventListener = (event: TorEvent) => void;
 
 export class TorControlError extends Error {
   constructor(readonly reply: Reply, command: string) {
-    // Only the command's verb: arguments can hold keys (ADD_ONION) or the cookie.
+    // Only the command's verb: arguments can hold the cookie (AUTHENTICATE).
     super(`tor control ${command.split(' ')[0]} failed: ${reply.code} ${reply.lines.map((l) => l.text).join(' / ')}`);
   }
 }
@@ -45,7 +45,6 @@ export class TorControl {
   private dataParts: string[] = [];
   private readonly pending: Pending[] = [];
   private readonly listeners = new Set<EventListener>();
-  private readonly closeListeners = new Set<(err?: Error) => void>();
   private closed = false;
 
   private constructor(private readonly socket: net.Socket) {
@@ -128,10 +127,6 @@ export class TorControl {
     throw new Error(`tor GETINFO ${key}: no value in reply`);
   }
 
-  async signal(name: string): Promise<void> {
-    await this.command(`SIGNAL ${name}`);
-  }
-
   /** Tor exits when this connection closes, so a crashed owner leaves no tor behind. */
   async takeOwnership(): Promise<void> {
     await this.command('TAKEOWNERSHIP');
@@ -143,57 +138,10 @@ export class TorControl {
     await this.command(`SETEVENTS ${events.join(' ')}`);
   }
 
-  /**
-   * ADD_ONION; `key` is "NEW:ED25519-V3" or a saved "ED25519-V3:<base64>". Returns the address
-   * (without ".onion") and the private key when tor generated one (callers must keep it secret).
-   */
-  async addOnion(opts: { key?: string; ports: Array<{ virtPort: number; target: string }>; flags?: string[]; powDefenses?: boolean }): Promise<{ serviceId: string; privateKey?: string }> {
-    const parts = [`ADD_ONION ${opts.key ?? 'NEW:ED25519-V3'}`];
-    if (opts.flags?.length) parts.push(`Flags=${opts.flags.join(',')}`);
-    if (opts.powDefenses) parts.push('PoWDefensesEnabled=1');
-    for (const p of opts.ports) parts.push(`Port=${p.virtPort},${p.target}`);
-    const reply = await this.command(parts.join(' '));
-    let serviceId = '';
-    let privateKey: string | undefined;
-    for (const line of reply.lines) {
-      if (line.text.startsWith('ServiceID=')) serviceId = line.text.slice('ServiceID='.length);
-      if (line.text.startsWith('PrivateKey=')) privateKey = line.text.slice('PrivateKey='.length);
-    }
-    if (!serviceId) throw new Error('tor ADD_ONION: no ServiceID in reply');
-    return privateKey === undefined ? { serviceId } : { serviceId, privateKey };
-  }
-
-  async delOnion(serviceId: string): Promise<void> {
-    await this.command(`DEL_ONION ${serviceId}`);
-  }
-
   /** Returns a function that unsubscribes. */
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** Called once when the connection ends (with the error, if any). */
-  onClose(listener: (err?: Error) => void): () => void {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
-  }
-
-  /** Resolves with the first event that satisfies `match`; rejects on timeout or disconnect. */
-  waitForEvent(match: (event: TorEvent) => boolean, timeoutMs: number, what = 'tor event'): Promise<TorEvent> {
-    return new Promise<TorEvent>((resolve, reject) => {
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        offEvent();
-        offClose();
-        fn();
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))), timeoutMs);
-      const offEvent = this.onEvent((ev) => {
-        if (match(ev)) finish(() => resolve(ev));
-      });
-      const offClose = this.onClose((err) => finish(() => reject(err ?? new Error(`tor control connection closed while waiting for ${what}`))));
-    });
   }
 
   /** Closes the connection; an owned tor then exits. */
@@ -207,8 +155,6 @@ export class TorControl {
     this.closed = true;
     const reason = err ?? new Error('tor control connection closed');
     for (const p of this.pending.splice(0)) p.reject(reason);
-    for (const l of [...this.closeListeners]) l(err);
-    this.closeListeners.clear();
     this.listeners.clear();
   }
 

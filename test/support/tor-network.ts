@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TorControl, parseBootstrap } from '../../src/tor/control.js';
-import { findTorBinary, isAlive, reapOrphanTors, stopChild } from '../../src/tor/managed-tor.js';
+import { findTorBinary, isAlive, reapOrphanTors, stopChild } from '../../src/tor/processes.js';
 
 export interface TorClient {
   name: string;
