@@ -8,6 +8,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Transaction } from 'bitcoinjs-lib/src/transaction';
 import { pad } from '../crypto/padding.js';
 import { seal } from '../crypto/sealed-box.js';
+import { isBundle } from '../domain/bundle.js';
 import { locktimeType, type LocktimeType } from '../domain/locktime.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
 
@@ -47,6 +48,9 @@ export function parseTransaction(tx: string | Uint8Array): ParsedTransaction {
     throw new BadTransactionError(`not a Bitcoin transaction: ${(err as Error).message}`, { cause: err });
   }
   if (parsed.ins.length === 0 || parsed.outs.length === 0) throw new BadTransactionError('a transaction needs at least one input and one output');
+  // bitcoinjs-lib reads a count or length written wider than needed; Bitcoin Core and the opener do not.
+  if (parsed.byteLength() !== bytes.length) throw new BadTransactionError('not a Bitcoin transaction: a count or length is not in its shortest encoding');
+  if (isBundle(bytes)) throw new BadTransactionError('the transaction starts with "RSB1", which the server reads as a bundle (SPEC §2); no standard version is 826430290');
   return { bytes, txid: parsed.getId(), locktime: parsed.locktime, locktimeType: locktimeType(parsed.locktime) };
 }
 

@@ -13,8 +13,13 @@ export function pad(tx: Uint8Array): Uint8Array {
   return out;
 }
 
-/** True when every byte from `offset` to the end is zero: anything else after the transaction is `bad_padding`. */
+/** Where the first non-zero byte from `offset` on stands, or -1: anything but zero after the transaction (or bundle) is `bad_padding`. */
+export function firstNonZero(plaintext: Uint8Array, offset: number): number {
+  for (let i = offset; i < plaintext.length; i++) if (plaintext[i] !== 0) return i;
+  return -1;
+}
+
+/** True when every byte from `offset` to the end is zero. */
 export function isZeroTail(plaintext: Uint8Array, offset: number): boolean {
-  for (let i = offset; i < plaintext.length; i++) if (plaintext[i] !== 0) return false;
-  return true;
+  return firstNonZero(plaintext, offset) === -1;
 }

@@ -6,6 +6,7 @@
 // counts, duplicates, parent-before-child (bad_bundle) → locktimes (locktime_mismatch) →
 // strictly rising fee rates (bad_bundle) → every two rungs conflict (rungs_not_conflicting).
 import { Transaction } from 'bitcoinjs-lib/src/transaction';
+import { firstNonZero } from '../crypto/padding.js';
 import { locktimeType } from './locktime.js';
 import type { InvalidCode } from '../wire/vocabulary.js';
 
@@ -88,9 +89,8 @@ export function parseTx(bytes: Uint8Array): ParsedTx | null {
 export function decodeBundle(plaintext: Uint8Array, declaredLocktime: number): LadderResult {
   const layout = readLayout(plaintext);
   if (layout.kind === 'invalid') return layout;
-  for (let i = layout.end; i < plaintext.length; i++) {
-    if (plaintext[i] !== 0) return invalid('bad_padding', `a non-zero byte at ${i}, after the bundle's ${layout.end} bytes`);
-  }
+  const stray = firstNonZero(plaintext, layout.end);
+  if (stray !== -1) return invalid('bad_padding', `a non-zero byte at ${stray}, after the bundle's ${layout.end} bytes`);
   return checkDrafts(layout.rungs, declaredLocktime);
 }
 
