@@ -35,7 +35,10 @@ const TEMPORARY = [
 /** Consensus or script failures: the transaction can never be valid, whatever the chain does. */
 const PERMANENT = ['mandatory-script-verify-flag-failed', 'bad-txns-', 'bad-witness', 'TX decode failed', 'scriptsig-', 'tx-size-small', 'dust', 'scriptpubkey', 'version'];
 
-const RPC_ERROR_RE = /RPC error:?\s*(\{.*\})\s*$/s;
+// The JSON runs from the first "RPC error" to the end. Found in two linear steps: one regex
+// /RPC error:?\s*(\{.*\})\s*$/s backtracks over the whole text from every "RPC error" in it
+// (a 64 KiB package answer of them held the event loop for seconds).
+const RPC_ERROR_START_RE = /RPC error:?\s*\{/;
 const RPC_DESERIALIZATION_ERROR = -22;
 
 export interface RpcError {
@@ -45,16 +48,23 @@ export interface RpcError {
 
 export function parseRpcError(body: string): RpcError {
   const text = unwrapJsonError(body.trim());
-  const match = RPC_ERROR_RE.exec(text);
-  if (match) {
+  const json = rpcErrorJson(text);
+  if (json !== null) {
     try {
-      const parsed = JSON.parse(match[1]!) as { code?: unknown; message?: unknown };
+      const parsed = JSON.parse(json) as { code?: unknown; message?: unknown };
       return { code: typeof parsed.code === 'number' ? parsed.code : null, message: String(parsed.message ?? '') };
     } catch {
       // Not JSON after all: fall through to the raw text.
     }
   }
   return { code: null, message: text.slice(0, 200) };
+}
+
+/** From the brace after the first "RPC error" to the text's last character, when that is a closing brace. */
+function rpcErrorJson(text: string): string | null {
+  const start = RPC_ERROR_START_RE.exec(text);
+  const end = text.trimEnd();
+  return start && end.endsWith('}') ? end.slice(start.index + start[0].length - 1) : null;
 }
 
 /** mempool.space's own routes answer errors as `{"error":"<text>"}` to clients that accept JSON. */
