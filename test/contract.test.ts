@@ -4,37 +4,12 @@ import test, { type ExecutionContext } from 'ava';
 import { testProp, fc } from '@fast-check/ava';
 import { submitRequestChecker } from '../src/wire/submit-request.js';
 import { ErrorCode } from '../src/wire/vocabulary.js';
-import { fixture } from './support/fixtures.js';
+import { fixture, expand, type FieldRows, type SubmitFixtures } from './support/fixtures.js';
 import { makeWorld, type World } from './support/world.js';
 import { contractProblems, type Exchange, type OpenApi } from './support/contract.js';
 
-interface InvalidRow {
-  description: string;
-  value: unknown;
-  error: string;
-}
-interface FieldRows {
-  name: string;
-  /** The error when the field is left out; optional fields have none. */
-  missing?: string;
-  valid: unknown[];
-  invalid: InvalidRow[];
-}
-interface SubmitFixtures {
-  limits: { maxSealedBytes: number; maxWindowSeconds: number };
-  notAnObject: Array<{ description: string; body: unknown; error: string }>;
-  fields: FieldRows[];
-}
-
 const table = fixture<SubmitFixtures>('submit-requests.json');
 const check = submitRequestChecker(table.limits);
-
-function expand(value: unknown): unknown {
-  const v = value as { hexBytes?: number; repeat?: string; times?: number } | null;
-  if (typeof v?.hexBytes === 'number') return '5a'.repeat(v.hexBytes);
-  if (typeof v?.repeat === 'string') return v.repeat.repeat(v.times ?? 1);
-  return value;
-}
 
 /** A body whose required fields hold their first valid value. */
 const validBody = () => Object.fromEntries(table.fields.filter((f) => f.missing).map((f) => [f.name, expand(f.valid[0])]));

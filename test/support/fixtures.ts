@@ -22,3 +22,25 @@ export interface SealingFixtures {
   valid: Array<{ description: string; plaintext: string; sealed: string }>;
   invalid: Array<{ description: string; sealed: string }>;
 }
+
+/** test/fixtures/submit-requests.json: the body of POST /v1/transactions field by field; each invalid row names its error. */
+export interface SubmitFixtures {
+  limits: { maxSealedBytes: number; maxWindowSeconds: number };
+  notAnObject: Array<{ description: string; body: unknown; error: string }>;
+  fields: FieldRows[];
+}
+export interface FieldRows {
+  name: string;
+  /** The error when the field is left out; optional fields have none. */
+  missing?: string;
+  valid: unknown[];
+  invalid: Array<{ description: string; value: unknown; error: string }>;
+}
+
+/** A value of submit-requests.json as JSON: {"hexBytes": N} and {"repeat": S, "times": N} written out. */
+export function expand(value: unknown): unknown {
+  const v = value as { hexBytes?: number; repeat?: string; times?: number } | null;
+  if (typeof v?.hexBytes === 'number') return '5a'.repeat(v.hexBytes);
+  if (typeof v?.repeat === 'string') return v.repeat.repeat(v.times ?? 1);
+  return value;
+}
