@@ -10,6 +10,12 @@ import { WorkerSigner } from '../src/keys/receipt-signer.js';
 import { createApp } from '../src/http/app.js';
 import { silentLogger } from '../src/util/log.js';
 import { systemClock } from '../src/util/clock.js';
+import { admissionLevel } from '../src/domain/admission.js';
+
+/** Height locktimes need a tip to be judged against (SPEC §8); the load generator's lie below it. */
+const TIP = { height: 849_000, hash: '00'.repeat(32), medianTime: 1_700_000_000 };
+/** The defaults of `relaystore serve` (SPEC §6); BENCH_MAX_STORE_BYTES gives a smaller quota (bench-admission). */
+const ADMISSION = { maxStoreBytes: Number(process.env.BENCH_MAX_STORE_BYTES ?? 8 * 1024 ** 3), threshold: 0.5, maxBits: 24 };
 
 async function main(): Promise<void> {
   const [mode, dataDir] = process.argv.slice(2);
@@ -24,11 +30,13 @@ async function main(): Promise<void> {
     });
   } else {
     const keys = await KeyRing.loadOrCreate(dataDir!);
-    store = await Store.open(dataDir!, { maxPending: 100_000_000 });
+    const opened = await Store.open(dataDir!, { maxPending: 100_000_000, maxStoreBytes: ADMISSION.maxStoreBytes });
+    store = opened;
     const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
     const signer = process.env.BENCH_SIGNER === 'pool' ? undefined : new WorkerSigner(keys.receiptPrivateKey);
-    const intake = new Intake({ store, keys, clock: systemClock, tip: () => null, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400, signer });
-    app = createApp({ intake, keys, network: 'regtest', tip: () => null, onion: () => null, limits, fees: () => ({ targetBlocks: 6, bumpBlocks: 3, estimate: null }), log: silentLogger });
+    const admission = () => admissionLevel(opened.admittedBytes, ADMISSION);
+    const intake = new Intake({ store, keys, clock: systemClock, tip: () => TIP, admission, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400, signer });
+    app = createApp({ intake, keys, network: 'regtest', tip: () => TIP, admission, onion: () => null, limits, fees: () => ({ targetBlocks: 6, bumpBlocks: 3, estimate: null }), log: silentLogger });
   }
   const server = http.createServer(app.callback());
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));

@@ -257,8 +257,9 @@ async function benchBurst(work: string): Promise<void> {
     confirmations: 6, checkIntervalSeconds: 3600, retentionSeconds: 86_400, retryMinSeconds: 10, retryMaxSeconds: 600,
   });
   const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400 };
-  const intake = new Intake({ store, keys, clock: systemClock, tip: () => tip, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400 });
-  const app = createApp({ intake, keys, network: 'regtest', tip: () => tip, onion: () => null, limits, fees: () => ({ targetBlocks: 6, bumpBlocks: 3, estimate: null }), log: silentLogger });
+  const calm = () => ({ bits: 0, storeFull: 0 });
+  const intake = new Intake({ store, keys, clock: systemClock, tip: () => tip, admission: calm, limits: { ...limits, horizonYears: 5 }, retentionSeconds: 86_400 });
+  const app = createApp({ intake, keys, network: 'regtest', tip: () => tip, admission: calm, onion: () => null, limits, fees: () => ({ targetBlocks: 6, bumpBlocks: 3, estimate: null }), log: silentLogger });
   const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;

@@ -21,6 +21,9 @@ export interface Config {
   readonly feeTargetBlocks: number;
   readonly feeBumpBlocks: number;
   readonly maxPending: number;
+  readonly maxStoreBytes: number;
+  readonly admissionThreshold: number;
+  readonly admissionMaxBits: number;
   readonly maxSealedBytes: number;
   readonly maxWindowSeconds: number;
   readonly horizonYears: number;
@@ -66,6 +69,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'fee-target', flag: false, help: 'confirmation target in blocks whose fee estimate picks the rung (default 6)' },
   { name: 'fee-bump-blocks', flag: false, help: 'blocks a sent rung may stay unconfirmed before the next replaces it (default 3)' },
   { name: 'max-pending', flag: false, help: 'pending records above which submissions get store_full (default 1000000)' },
+  { name: 'max-store-bytes', flag: false, help: 'sealed bytes of unfinished records above which submissions get store_full (default 8 GiB)' },
+  { name: 'admission-threshold', flag: false, help: 'fraction of --max-store-bytes from which submissions need a stamp (default 0.5)' },
+  { name: 'admission-max-bits', flag: false, help: 'stamp bits asked at a full store (default 24)' },
   { name: 'max-sealed-bytes', flag: false, help: 'largest sealed blob accepted (default 102400)' },
   { name: 'max-window', flag: false, help: 'largest window in seconds (default 86400)' },
   { name: 'horizon-years', flag: false, help: 'locktimes further ahead get locktime_too_far (default 5)' },
@@ -120,6 +126,16 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       return fallback;
     }
     return n;
+  };
+  const fraction = (name: string, fallback: number): number => {
+    const raw = one(name);
+    if (raw === undefined) return fallback;
+    const f = Number(raw);
+    if (!/^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(raw) || !(f >= 0 && f <= 1)) {
+      problems.push(`--${name} must be a number from 0 to 1 (got "${raw}")`);
+      return fallback;
+    }
+    return f;
   };
   const flag = (name: string): boolean => {
     const raw = one(name);
@@ -189,6 +205,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     feeTargetBlocks: int('fee-target', 6, 1, 1008),
     feeBumpBlocks: int('fee-bump-blocks', 3, 1, 1000),
     maxPending: int('max-pending', 1_000_000, 1),
+    maxStoreBytes: int('max-store-bytes', 8 * 1024 ** 3, 1),
+    admissionThreshold: fraction('admission-threshold', 0.5),
+    admissionMaxBits: int('admission-max-bits', 24, 0, 40),
     maxSealedBytes: int('max-sealed-bytes', 102_400, 1024, 4_000_000),
     maxWindowSeconds: int('max-window', 86_400, 0, 30 * 86_400),
     horizonYears: int('horizon-years', 5, 1, 100),

@@ -16,6 +16,7 @@ import { Intake } from './engine/intake.js';
 import { createApp } from './http/app.js';
 import { loadPageAssets, pageRoutes } from './http/page.js';
 import { systemClock } from './util/clock.js';
+import { admissionLevel } from './domain/admission.js';
 import { describeError, type Logger } from './util/log.js';
 
 export interface TorHandle {
@@ -35,7 +36,11 @@ export interface Running {
 export async function serve(config: Config, log: Logger, startTor: TorStarter | null): Promise<Running> {
   const clock = systemClock;
   const keys = await KeyRing.loadOrCreate(config.dataDir);
-  const store = await Store.open(config.dataDir, { maxPending: config.maxPending });
+  const store = await Store.open(config.dataDir, { maxPending: config.maxPending, maxStoreBytes: config.maxStoreBytes });
+  const admissionOptions = { maxStoreBytes: config.maxStoreBytes, threshold: config.admissionThreshold, maxBits: config.admissionMaxBits };
+  const admission = () => admissionLevel(store.admittedBytes, admissionOptions);
+  // Until the first poll of this start answers, locktimes are judged against the last tip known (SPEC §8).
+  const currentTip = () => tip?.current() ?? store.lastTip;
 
   let onion: string | null = config.onion;
   let tip: ChainWatcher | null = null;
@@ -45,12 +50,12 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     keys,
     signer,
     clock,
-    tip: () => tip?.current() ?? null,
+    tip: currentTip,
+    admission,
     limits: { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds, horizonYears: config.horizonYears },
     retentionSeconds: config.retentionDays * 86_400,
   });
   const limits = { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds };
-  const currentTip = () => tip?.current() ?? null;
   const fees = () => ({ targetBlocks: config.feeTargetBlocks, bumpBlocks: config.feeBumpBlocks, estimate: tip?.feeEstimate() ?? null });
   const app = createApp({
     intake,
@@ -60,8 +65,9 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     onion: () => onion,
     limits,
     fees,
+    admission,
     log,
-    extraRoutes: pageRoutes({ intake, keys, network: config.network, tip: currentTip, onion: () => onion, limits, fees, assets: await loadPageAssets() }),
+    extraRoutes: pageRoutes({ intake, keys, network: config.network, tip: currentTip, onion: () => onion, limits, fees, admission, assets: await loadPageAssets() }),
   });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 10_000;
@@ -111,7 +117,10 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     feeEstimate: () => watcher.feeEstimate(),
     feeBumpBlocks: config.feeBumpBlocks,
   });
-  watcher.onTip(() => scheduler.poke());
+  watcher.onTip((next) => {
+    scheduler.poke();
+    store.saveTip(next).catch((err) => log.log('error', 'tip_save_failed', { error: describeError(err) }));
+  });
   watcher.start();
   scheduler.start();
   log.log('info', 'ready', { explorers: explorers.map((e) => e.label), tor: config.tor, onion });

@@ -30,7 +30,7 @@ test('GET /v1/info describes the server', async (t) => {
   const res = await world.request({ method: 'GET', url: '/v1/info' });
   t.is(res.status, 200);
   t.regex(String(res.headers['content-type']), /^application\/json; charset=utf-8/);
-  t.like(res.json, { name: 'relaystore', version: '1.0.0', network: 'regtest', tip: null, onion: null, limits: { maxSealedBytes: 102400, maxWindowSeconds: 86400, maxRungs: 16, maxTxPerRung: 25 } });
+  t.like(res.json, { name: 'relaystore', version: '1.0.0', network: 'regtest', tip: world.tip, onion: null, limits: { maxSealedBytes: 102400, maxWindowSeconds: 86400, maxRungs: 16, maxTxPerRung: 25 } });
   t.deepEqual(res.json.fees, { targetBlocks: 6, bumpBlocks: 3, estimate: null });
   t.is(res.json.sealing.scheme, 'curve25519-xsalsa20-poly1305-sealedbox');
   t.regex(res.json.sealing.publicKey, /^[0-9a-f]{64}$/);
@@ -42,6 +42,8 @@ test('GET /v1/info describes the server', async (t) => {
   t.deepEqual((await world.request({ method: 'GET', url: '/v1/info' })).json.tip, world.tip);
   world.fees = { targetBlocks: 2, bumpBlocks: 1, estimate: 12.5 };
   t.deepEqual((await world.request({ method: 'GET', url: '/v1/info' })).json.fees, world.fees, 'SPEC §7: the configured target and bump, and the current estimate');
+  world.tip = null;
+  t.is((await world.request({ method: 'GET', url: '/v1/info' })).json.tip, null);
 });
 
 test('POST /v1/transactions: 201 with id, token and a receipt that verifies', async (t) => {

@@ -36,6 +36,8 @@ async function setup(t: { teardown(fn: () => unknown): void }, extra: string[] =
     async start() {
       w.service = await startService(args);
       w.client = new TestClient(w.service.url);
+      // Height locktimes wait for a tip (SPEC §8): a first start has none until its first poll.
+      await w.service.judged(explorer.tip().height);
     },
   };
   t.teardown(async () => {

@@ -4,10 +4,15 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { parseTransaction, sealTransaction } from '../src/client/envelope.js';
 import { seal } from '../src/crypto/sealed-box.js';
+import { checkStamp, requiredBits, solveInSlices, solveStamp, type StampProgress } from '../src/domain/stamp.js';
+import type { Tip } from '../src/domain/locktime.js';
 
 // The bundle exports what it computes with, so that the tests hold this very file (as the browser
 // runs it) to the fixture tables.
-export { parseTransaction, sealTransaction, seal };
+export { parseTransaction, sealTransaction, seal, checkStamp, requiredBits, solveStamp };
+
+/** Stamps computed for one submission at most: the price can rise while one is computed (as in the client library). */
+const STAMP_ROUNDS = 3;
 
 type Row = readonly [name: string, value: string, cls?: string];
 
@@ -53,13 +58,43 @@ function show(result: HTMLElement, kind: string, rows: readonly Row[], text: str
   if (rows.length) result.append(list(rows));
 }
 
+interface SealedForm {
+  readonly body: Record<string, unknown>;
+  readonly txid: string;
+  readonly id: string;
+  readonly size: number;
+  readonly locktime: number;
+}
+
 /** SPEC §3's submission body, sealed here; the txid is only shown (the server learns it when it opens the blob at maturity). */
-function sealForm(form: HTMLFormElement, tx: string, delay: string): { body: Record<string, unknown>; txid: string } {
+function sealForm(form: HTMLFormElement, tx: string, delay: string): SealedForm {
   const parsed = parseTransaction(tx);
   const sealed = sealTransaction(hexToBytes(form.dataset.publicKey ?? ''), parsed);
   const body: Record<string, unknown> = { locktime: parsed.locktime, sealed: bytesToHex(sealed.sealed), keyId: form.dataset.keyId };
   if (delay !== '') body.window = Number(delay);
-  return { body, txid: parsed.txid };
+  return { body, txid: parsed.txid, id: sealed.id, size: sealed.sealed.length, locktime: parsed.locktime };
+}
+
+interface Admission {
+  readonly tip: Tip | null;
+  readonly admission?: { readonly bits: number };
+}
+
+/** The stamp SPEC §8 asks for now (at least `asked` bits), computed here in slices; none while the server is calm. */
+async function stampFor(sealed: SealedForm, asked: number, result: HTMLElement): Promise<string | undefined> {
+  const info = (await (await fetch('/v1/info', { credentials: 'omit', referrerPolicy: 'no-referrer' })).json()) as Admission;
+  const terms = { admissionBits: info.admission?.bits ?? 0, sealedBytes: sealed.size, locktime: sealed.locktime, tip: info.tip, now: Math.floor(Date.now() / 1000) };
+  const bits = Math.max(requiredBits(terms), asked);
+  if (bits === 0) return undefined;
+  return solveInSlices(sealed.id, sealed.locktime, bits, { onProgress: (p) => show(result, 'note', [], working(p)) });
+}
+
+function working(p: StampProgress): string {
+  const rate = Math.max(1, p.hashesPerSecond);
+  const seconds = Math.round(p.expected / rate);
+  return `This server is busy and asks for a proof of work (${p.bits} bits): your browser is computing it, ` +
+    `about ${Math.round(p.expected).toLocaleString('en-US')} hashes, ~${seconds} s at ${Math.round(rate).toLocaleString('en-US')} hashes/s; ` +
+    `${p.tried.toLocaleString('en-US')} tried so far. You can keep using this page.`;
 }
 
 async function send(body: Record<string, unknown>): Promise<Answer> {
@@ -89,14 +124,25 @@ function stored(status: number, answer: SubmissionAnswer, txid: string): [readon
   ];
 }
 
+/** Sends, with a stamp when the server asks; a refusal for want of one (the price rose meanwhile) pays the new price. */
+async function sendStamped(sealed: SealedForm, result: HTMLElement): Promise<Answer> {
+  let asked = 0;
+  for (let round = 1; ; round++) {
+    const stamp = await stampFor(sealed, asked, result);
+    show(result, 'note', [], 'Sealed in this browser; sending…');
+    const answer = await send(stamp === undefined ? sealed.body : { ...sealed.body, stamp });
+    if (answer.ok || answer.body.error.code !== 'stamp_required' || round >= STAMP_ROUNDS) return answer;
+    asked = Number(/(\d+) bits/.exec(answer.body.error.message)?.[1] ?? 0);
+  }
+}
+
 async function submit(form: HTMLFormElement, result: HTMLElement): Promise<void> {
   const txField = byId('tx', HTMLTextAreaElement);
-  const { body, txid } = sealForm(form, txField.value, byId('window', HTMLInputElement).value.trim());
-  show(result, 'note', [], 'Sealed in this browser; sending…');
-  const answer = await send(body);
+  const sealed = sealForm(form, txField.value, byId('window', HTMLInputElement).value.trim());
+  const answer = await sendStamped(sealed, result);
   if (!answer.ok) return show(result, 'error', [['code', answer.body.error.code, 'plain']], `Refused: ${answer.body.error.message}`);
   txField.value = '';
-  show(result, 'ok', ...stored(answer.status, answer.body, txid));
+  show(result, 'ok', ...stored(answer.status, answer.body, sealed.txid));
 }
 
 function start(): void {
@@ -105,6 +151,8 @@ function start(): void {
   const button = form.querySelector('button')!;
   byId('sealing-nojs', HTMLParagraphElement).hidden = true;
   byId('sealing-js', HTMLParagraphElement).hidden = false;
+  // With JavaScript on, the work the server asks for is done here: the warning for forms without it does not apply.
+  document.getElementById('work-nojs')?.setAttribute('hidden', '');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     button.disabled = true;

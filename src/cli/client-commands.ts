@@ -3,12 +3,13 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { RelayStoreClient, isLoopbackUrl, type Submission } from '../client/client.js';
-import type { RecordStatus } from '../wire/answers.js';
+import type { RecordStatus, ServerInfo } from '../wire/answers.js';
 import { FINAL_STATUSES } from '../wire/vocabulary.js';
 import { RelayStoreError } from '../client/errors/relaystore-error.js';
 import { UnreachableError } from '../client/errors/unreachable-error.js';
 import { ServerError } from '../client/errors/server-error.js';
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
+import { stampReporter } from './stamp-progress.js';
 import { appendReceipt, defaultReceiptsFile, findReceipt } from './receipts-file.js';
 import { readRung, RungUsageError } from './rung-args.js';
 import type { RungItem } from '../client/bundle-builder.js';
@@ -34,7 +35,8 @@ common options:
 submit reads the transaction from its argument, from @FILE (hex or raw bytes), or from stdin
 (no argument or "-"), and appends id, txid, token and receipt to the receipts file
 (default ~/.relaystore/receipts.jsonl, mode 0600) before printing them: the token is the only
-way to cancel. cancel without TOKEN takes it from the receipts file.
+way to cancel. cancel without TOKEN takes it from the receipts file. When the server is busy it
+asks for a proof-of-work stamp (SPEC §8): submit computes it here, with an estimate on stderr.
 
 a fee ladder (SPEC §7): instead of one transaction, give one --rung per alternative, cheapest
 first, each at a strictly higher fee rate and each spending some coin that the others spend
@@ -162,12 +164,13 @@ function common(values: Record<string, string | boolean | string[] | undefined>,
     timeoutMs = s * 1000;
   }
   let client: RelayStoreClient;
+  const quiet = values.quiet === true;
   try {
-    client = new RelayStoreClient({ server, socks, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(values['expect-key'] !== undefined ? { expectKey: String(values['expect-key']).toLowerCase() } : {}) });
+    client = new RelayStoreClient({ server, socks, ...(quiet ? {} : { onStampProgress: stampReporter(io.err) }), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(values['expect-key'] !== undefined ? { expectKey: String(values['expect-key']).toLowerCase() } : {}) });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { client, json: values.json === true, quiet: values.quiet === true, server, socks };
+  return { client, json: values.json === true, quiet, server, socks };
 }
 
 /** Progress on stderr while Tor builds circuits: it can take many seconds, and silence looks like a hang. */
@@ -210,10 +213,16 @@ async function info(argv: string[], io: ClientIo): Promise<number> {
         `  sealing key   ${i.sealing.publicKey} (keyId ${i.sealing.keyId})`,
         `  receipt key   ${i.receipts.publicKey}`,
         `  limits        sealed ≤ ${i.limits.maxSealedBytes} bytes, window ≤ ${i.limits.maxWindowSeconds} s`,
+        `  admission     ${describeAdmission(i.admission)}`,
       ].join('\n') + '\n',
     );
   }
   return EXIT.ok;
+}
+
+function describeAdmission(a: ServerInfo['admission']): string {
+  const full = `store ${Math.round(a.storeFull * 100)}% full`;
+  return a.bits === 0 ? `${full}; no stamp asked` : `${full}; stamps of ${a.bits} bits and more asked (more for big blobs and far locktimes)`;
 }
 
 export async function readTransaction(arg: string | undefined, io: ClientIo): Promise<string | Uint8Array> {

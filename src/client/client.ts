@@ -9,6 +9,7 @@ import type { Static, TSchema } from 'typebox';
 import { CancelAnswer, ErrorBody, RecordStatus, ServerInfo, SubmitAnswer } from '../wire/answers.js';
 import type { SubmitRequest } from '../wire/submit-request.js';
 import { parseTransaction, sealTransaction, type Plaintext, type SealedTransaction } from './envelope.js';
+import { requiredBits, solveInSlices, type StampProgress } from '../domain/stamp.js';
 import { buildBundle, rungSummaries, type RungItem, type RungSummary } from './bundle-builder.js';
 import { BadResponseError } from './errors/bad-response-error.js';
 import { BadReceiptError } from './errors/bad-receipt-error.js';
@@ -28,7 +29,12 @@ export interface RelayStoreClientOptions {
   readonly timeoutMs?: number;
   /** How many times a submission is re-sent (the same sealed blob, so the server answers 200) when the network fails. Default 2. */
   readonly retries?: number;
+  /** Told how a stamp search goes while a busy server asks for one (SPEC §8): after every slice of about 50 ms. */
+  readonly onStampProgress?: (progress: StampProgress) => void;
 }
+
+/** Stamps computed for one submission at most: the price can rise while one is computed, not without end. */
+const STAMP_ROUNDS = 3;
 
 export interface Submission {
   readonly id: string;
@@ -114,7 +120,7 @@ export class RelayStoreClient {
 
   /** Pads and seals what a builder made (a parsed transaction, or a bundle), submits it, and verifies the receipt. */
   async submitPlaintext(parsed: Plaintext, options: { window?: number } = {}): Promise<Submission> {
-    const info = await this.info();
+    let info = await this.info();
     const expect = this.options.expectKey;
     if (expect !== undefined && expect !== info.sealing.publicKey && expect !== info.sealing.keyId) {
       throw new KeyMismatchError(expect, info.sealing.publicKey);
@@ -129,7 +135,8 @@ export class RelayStoreClient {
       keyId: info.sealing.keyId,
       ...(options.window !== undefined ? { window: options.window } : {}),
     };
-    const answer = await this.postWithRetries(JSON.stringify(request));
+    let answer: { status: number; json: unknown };
+    ({ answer, info } = await this.postStamped(request, sealed, info));
     const a = verifiedAnswer(answer.json, sealed, parsed.locktime, info.receipts.publicKey);
     return {
       id: sealed.id,
@@ -143,6 +150,33 @@ export class RelayStoreClient {
       sealedSha256: sealed.sealedSha256,
       alreadyKnown: answer.status === 200,
     };
+  }
+
+  /**
+   * Posts with the stamp SPEC §8 asks for, if any. A stamp_required answer means the price rose since
+   * /v1/info was read (the store filled): read it again and pay, a few times at most.
+   */
+  private async postStamped(request: SubmitRequest, sealed: SealedTransaction, info: ServerInfo): Promise<{ answer: { status: number; json: unknown }; info: ServerInfo }> {
+    let asked = 0;
+    for (let round = 1; ; round++) {
+      const stamp = await this.stampFor(info, sealed, asked);
+      try {
+        return { answer: await this.postWithRetries(JSON.stringify(stamp === undefined ? request : { ...request, stamp })), info };
+      } catch (err) {
+        if (!(err instanceof ServerError && err.code === 'stamp_required') || round >= STAMP_ROUNDS) throw err;
+        info = await this.info();
+        asked = Number(/(\d+) bits/.exec(err.message)?.[1] ?? 0);
+      }
+    }
+  }
+
+  /** The stamp asked for now (at least `asked` bits, as a refusal said), or none while the server is calm. */
+  private async stampFor(info: ServerInfo, sealed: SealedTransaction, asked: number): Promise<string | undefined> {
+    const terms = { admissionBits: info.admission.bits, sealedBytes: sealed.sealed.length, locktime: sealed.locktime, tip: info.tip, now: Math.floor(Date.now() / 1000) };
+    const bits = Math.max(requiredBits(terms), asked);
+    if (bits === 0) return undefined;
+    const onProgress = this.options.onStampProgress;
+    return solveInSlices(sealed.id, sealed.locktime, bits, onProgress ? { onProgress } : {});
   }
 
   /** The same blob again is a safe retry: the server answers 200 with the same id and token. */

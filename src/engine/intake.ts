@@ -1,7 +1,9 @@
 // Intake: validates a submission, derives id/token/receipt and hands it to the store. Knows no HTTP.
 import { createHash } from 'node:crypto';
 import { locktimeType, LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
-import { refuse, type CancelOutcome, type StatusOutcome, type SubmitOutcome } from '../domain/outcomes.js';
+import { refuse, type Refusal, type CancelOutcome, type StatusOutcome, type SubmitOutcome } from '../domain/outcomes.js';
+import { BLOCKS_PER_YEAR, SECONDS_PER_YEAR, checkStamp, requiredBits } from '../domain/stamp.js';
+import type { AdmissionLevel } from '../domain/admission.js';
 import { State, statusOf, viewOf, type StoredRecord } from '../domain/record.js';
 import { purgeAt } from '../domain/retention.js';
 import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
@@ -12,8 +14,7 @@ import { nowSeconds, type Clock } from '../util/clock.js';
 import type { SubmitAnswer } from '../wire/answers.js';
 import { submitRequestChecker, type SubmitCheck, type SubmitRequest } from '../wire/submit-request.js';
 
-const BLOCKS_PER_YEAR = 52_560;
-const SECONDS_PER_YEAR = 31_557_600;
+const STORE_FULL = 'the store holds as much as it may; try later';
 
 export interface IntakeLimits {
   readonly maxSealedBytes: number;
@@ -25,7 +26,10 @@ export interface IntakeDeps {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly clock: Clock;
+  /** The tip locktimes are judged against: the current one, else the last one known (SPEC §8). */
   readonly tip: () => Tip | null;
+  /** What a submission costs now (SPEC §8); no stamp is asked while its bits are 0. */
+  readonly admission: () => AdmissionLevel;
   readonly limits: IntakeLimits;
   /** How long a finished record stays answerable before it is purged. */
   readonly retentionSeconds: number;
@@ -45,19 +49,22 @@ export class Intake {
     this.checkRequest = submitRequestChecker(deps.limits);
   }
 
-  /** Judges the body by the wire schema, then by what only the server knows (its keys, the tip). */
+  /** Judges the body by the wire schema, then by what only the server knows (its keys, the tip, its fill). */
   async submit(body: unknown): Promise<SubmitOutcome> {
     const checked = this.checkRequest(body);
     if (!checked.ok) return refuse(checked.code, checked.message);
     const { keyId, locktime } = checked.request;
     const key = keyId === undefined ? this.deps.keys.current : this.deps.keys.find(keyId);
     if (!key) return refuse('unknown_key', `no sealing key has keyId ${keyId}`);
+    if (this.cannotJudge(locktime)) {
+      return refuse('unavailable', 'this server has not learnt the chain tip yet, so it cannot judge a height locktime; try again in a minute');
+    }
     const tooFar = this.tooFar(locktime);
     if (tooFar) return refuse('locktime_too_far', tooFar);
     return this.accept(checked.request, key);
   }
 
-  private async accept({ locktime, sealed, window = 0 }: SubmitRequest, key: SealingKey): Promise<SubmitOutcome> {
+  private async accept({ locktime, sealed, window = 0, stamp }: SubmitRequest, key: SealingKey): Promise<SubmitOutcome> {
     const { keys } = this.deps;
     // The schema has checked that `sealed` is hex of an allowed length.
     const sealedBytes = Buffer.from(sealed, 'hex');
@@ -65,15 +72,34 @@ export class Intake {
     const sealedSha256 = digest.toString('hex');
     const id = digest.subarray(0, 16);
     const idHex = id.toString('hex');
+    // No await between a pass and the enqueue below: concurrent submissions must see each other's bytes.
+    const refusal = this.quotaOrStamp(idHex, locktime, sealedBytes.length, stamp);
+    if (refusal !== null && !(await this.deps.store.has(idHex))) return refusal;
     const token = deriveToken(keys.tokenSecret, id);
     // Signed on the thread pool while the batch is committed: the answer waits for the slower of the two.
     const [receipt, outcome] = await Promise.all([
       this.signer.sign(idHex, locktime, sealedSha256),
       this.deps.store.submit({ id, keyId: Buffer.from(key.keyId, 'hex'), locktime, window, sealed: sealedBytes, tokenHash: tokenHash(token) }),
     ]);
-    if (outcome.kind === 'full') return refuse('store_full', 'the store holds as many pending transactions as it may; try later');
+    if (outcome.kind === 'full') return refuse('store_full', STORE_FULL);
     const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? receipt : null);
     return outcome.kind === 'inserted' ? { kind: 'accepted', body: answer } : { kind: 'already_known', body: answer };
+  }
+
+  /** A height locktime needs a tip to be judged against; locktime 0 is mature whatever the tip. */
+  private cannotJudge(locktime: number): boolean {
+    return locktime !== 0 && locktime < LOCKTIME_THRESHOLD && this.deps.tip() === null;
+  }
+
+  /** The quota and the stamp price of SPEC §8 (a retry of a blob already stored pays neither: see accept). */
+  private quotaOrStamp(id: string, locktime: number, size: number, stamp: string | undefined): Refusal | null {
+    // Before the stamp: nobody should do work only to hear that there is no room.
+    if (!this.deps.store.hasRoom(size)) return refuse('store_full', STORE_FULL);
+    const { deps } = this;
+    const bits = requiredBits({ admissionBits: deps.admission().bits, sealedBytes: size, locktime, tip: deps.tip(), now: nowSeconds(deps.clock) });
+    if (bits === 0 || (stamp !== undefined && checkStamp({ bits, id, locktime, nonce: stamp }) === 'valid')) return null;
+    const given = stamp === undefined ? 'none was given' : 'the one given has fewer';
+    return refuse('stamp_required', `the store is filling up: this submission needs a stamp of ${bits} bits (SPEC §8); ${given}`);
   }
 
   private tooFar(locktime: number): string | null {
@@ -83,7 +109,7 @@ export class Intake {
       return locktime > limit ? `locktime is more than ${horizonYears} years in the future` : null;
     }
     const tip = this.deps.tip();
-    // Without a tip there is no reference height; accept rather than guess.
+    // Only locktime 0 gets here without a tip (cannotJudge).
     if (tip === null) return null;
     const limit = tip.height + Math.round(horizonYears * BLOCKS_PER_YEAR);
     return locktime > limit ? `locktime is more than ${horizonYears} years of blocks beyond the tip (${tip.height})` : null;

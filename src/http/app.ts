@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { Intake } from '../engine/intake.js';
 import type { Refusal } from '../domain/outcomes.js';
 import type { Tip } from '../domain/locktime.js';
+import type { AdmissionLevel } from '../domain/admission.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { errorBody, HTTP_STATUS, HttpRefusal } from './errors.js';
 import { readJson } from './body.js';
@@ -23,12 +24,14 @@ export interface AppDeps {
   readonly limits: { readonly maxSealedBytes: number; readonly maxWindowSeconds: number };
   /** SPEC §7: --fee-target, --fee-bump-blocks and the explorers' current estimate. */
   readonly fees: () => Fees;
+  /** SPEC §8: what a submission costs now. */
+  readonly admission: () => AdmissionLevel;
   readonly log: Logger;
   /** Extra routes mounted before the API's fallbacks (the page of the client issue). */
   readonly extraRoutes?: (router: Router) => void;
 }
 
-export type InfoDeps = Pick<AppDeps, 'keys' | 'network' | 'tip' | 'onion' | 'limits' | 'fees'>;
+export type InfoDeps = Pick<AppDeps, 'keys' | 'network' | 'tip' | 'onion' | 'limits' | 'fees' | 'admission'>;
 
 /** The /v1/info answer; the page shows the same. */
 export function serverInfo(deps: InfoDeps): ServerInfo {
@@ -43,6 +46,7 @@ export function serverInfo(deps: InfoDeps): ServerInfo {
     limits: { maxSealedBytes: deps.limits.maxSealedBytes, maxWindowSeconds: deps.limits.maxWindowSeconds, maxRungs: MAX_RUNGS, maxTxPerRung: MAX_TX_PER_RUNG },
     onion: deps.onion(),
     fees: deps.fees(),
+    admission: deps.admission(),
   };
 }
 

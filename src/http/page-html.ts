@@ -2,6 +2,11 @@
 // value escaped. page.ts decides which one to answer.
 import type { RecordStatus, ServerInfo, SubmitAnswer } from '../wire/answers.js';
 
+/** What a visitor without JavaScript can do when the server asks for work (SPEC §8). */
+export const NO_JS_WORK =
+  'Without JavaScript this page cannot compute it, and the server does not compute it for anyone, so a form sent without JavaScript is refused. ' +
+  'Turn JavaScript on for this page (it then computes the work in your browser), or use the relaystore submit command.';
+
 const esc = (s: string | number) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -50,7 +55,12 @@ export function cancelledHtml(id: string): string {
   return `<h1>Cancelled</h1><div class="ok" id="cancel-result"><p><span class="hex">${esc(id)}</span> is cancelled: the sealed transaction was wiped and will never be broadcast.</p></div>`;
 }
 
-function infoHtml({ network, tip, onion, sealing, receipts }: ServerInfo): string {
+function admissionText({ bits, storeFull }: ServerInfo['admission']): string {
+  const full = `store ${Math.round(storeFull * 100)}% full`;
+  return bits === 0 ? `${full}; no proof of work asked` : `${full}; a proof of work of ${bits} bits or more is asked`;
+}
+
+function infoHtml({ network, tip, onion, sealing, receipts, admission }: ServerInfo): string {
   const tipText = tip ? `${esc(tip.height)} <span class="hex">${esc(tip.hash)}</span> (median time ${esc(new Date(tip.medianTime * 1000).toISOString())})` : 'not known yet';
   return `<dl id="info">
 <dt>network</dt><dd data-field="network">${esc(network)}</dd>
@@ -58,6 +68,7 @@ function infoHtml({ network, tip, onion, sealing, receipts }: ServerInfo): strin
 <dt>onion</dt><dd class="hex" data-field="onion">${onion ? esc(onion) : 'none configured'}</dd>
 <dt>sealing key</dt><dd class="hex" data-field="sealing-key">${esc(sealing.publicKey)} (keyId ${esc(sealing.keyId)})</dd>
 <dt>receipt key</dt><dd class="hex" data-field="receipt-key">${esc(receipts.publicKey)}</dd>
+<dt>admission</dt><dd data-field="admission">${admissionText(admission)}</dd>
 </dl>`;
 }
 
@@ -72,6 +83,8 @@ ${infoHtml(info)}
 see your transaction</strong> when it seals it on receipt (it keeps only the sealed form, and never
 writes the transaction to disk). To keep it from the server until it matures, turn JavaScript on for
 this page, or use the <code>relaystore submit</code> command.</p>
+${info.admission.bits > 0 ? `<p class="error" id="work-nojs"><strong>This server is busy and asks every submission for a proof of work,
+which this page computes only with JavaScript on.</strong> ${NO_JS_WORK}</p>` : ''}
 <p class="note" id="sealing-js" hidden>This page seals the transaction in your browser before sending it: the
 server cannot read it before it matures.</p>
 <form method="post" action="/submit" id="submit-form" data-public-key="${esc(info.sealing.publicKey)}" data-key-id="${esc(info.sealing.keyId)}">

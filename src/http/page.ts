@@ -11,7 +11,7 @@ import { parseTransaction, sealTransaction, type SealedTransaction } from '../cl
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { HTTP_STATUS, HttpRefusal } from './errors.js';
 import { readForm } from './body.js';
-import { cancelledHtml, homeHtml, layout, problemHtml, receiptHtml, statusHtml } from './page-html.js';
+import { cancelledHtml, homeHtml, layout, NO_JS_WORK, problemHtml, receiptHtml, statusHtml } from './page-html.js';
 
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -32,7 +32,7 @@ export async function loadPageAssets(): Promise<ReadonlyMap<string, PageAsset>> 
   return assets;
 }
 
-export interface PageDeps extends Pick<AppDeps, 'intake' | 'keys' | 'network' | 'tip' | 'onion' | 'limits' | 'fees'> {
+export interface PageDeps extends Pick<AppDeps, 'intake' | 'keys' | 'network' | 'tip' | 'onion' | 'limits' | 'fees' | 'admission'> {
   readonly assets: ReadonlyMap<string, PageAsset>;
 }
 
@@ -81,6 +81,9 @@ async function formOrRefusal(ctx: Koa.Context, limitBytes: number): Promise<URLS
 }
 
 async function submitForm(ctx: Koa.Context, deps: PageDeps): Promise<void> {
+  // Refused before the transaction is read: a form cannot carry a stamp, and the server does no work for free.
+  const { bits } = deps.admission();
+  if (bits > 0) return refusedPage(ctx, { code: 'stamp_required', message: `This server is busy and asks every submission for a proof of work (${bits} bits or more). ${NO_JS_WORK}` });
   const form = await formOrRefusal(ctx, deps.limits.maxSealedBytes * 2 + 4096);
   if (!form) return;
   const sealed = sealFormTransaction(form, deps.keys.current.publicKey);

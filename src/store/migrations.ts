@@ -30,6 +30,28 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE records ADD COLUMN txids TEXT;          -- JSON array: its transactions, parents first
    ALTER TABLE records ADD COLUMN sent_height INTEGER; -- tip height when it was first accepted
    ALTER TABLE records ADD COLUMN sent TEXT;           -- JSON array of {rung, txid}: every rung accepted`,
+  // 3: admission (SPEC §8). The sealed bytes held by records that are not final (states 1-4:
+  // pending, windowed, broadcasting, broadcast), kept by triggers inside the very statement that
+  // inserts, wipes or deletes, so no crash can leave the count wrong; and the last chain tip known,
+  // against which height locktimes are judged until the first poll of a new start answers.
+  `CREATE TABLE store_bytes (one INTEGER PRIMARY KEY CHECK (one = 1), bytes INTEGER NOT NULL);
+   INSERT INTO store_bytes (one, bytes) SELECT 1, coalesce(sum(length(sealed)), 0) FROM records WHERE state IN (1, 2, 3, 4);
+   CREATE TRIGGER store_bytes_insert AFTER INSERT ON records WHEN NEW.state IN (1, 2, 3, 4)
+   BEGIN
+     UPDATE store_bytes SET bytes = bytes + coalesce(length(NEW.sealed), 0);
+   END;
+   CREATE TRIGGER store_bytes_update AFTER UPDATE OF state, sealed ON records
+   WHEN OLD.state IN (1, 2, 3, 4) OR NEW.state IN (1, 2, 3, 4)
+   BEGIN
+     UPDATE store_bytes SET bytes = bytes
+       + CASE WHEN NEW.state IN (1, 2, 3, 4) THEN coalesce(length(NEW.sealed), 0) ELSE 0 END
+       - CASE WHEN OLD.state IN (1, 2, 3, 4) THEN coalesce(length(OLD.sealed), 0) ELSE 0 END;
+   END;
+   CREATE TRIGGER store_bytes_delete AFTER DELETE ON records WHEN OLD.state IN (1, 2, 3, 4)
+   BEGIN
+     UPDATE store_bytes SET bytes = bytes - coalesce(length(OLD.sealed), 0);
+   END;
+   CREATE TABLE last_tip (one INTEGER PRIMARY KEY CHECK (one = 1), height INTEGER NOT NULL, hash BLOB NOT NULL, median_time INTEGER NOT NULL)`,
 ];
 
 export async function migrate(db: Sqlite): Promise<number> {

@@ -67,6 +67,8 @@ const TRANSITION_COLUMNS: ReadonlyArray<readonly [string, Encode]> = [
 
 export interface StoreOptions {
   readonly maxPending: number;
+  /** The quota of sealed bytes held by records that are not final (SPEC §8); none if left out. */
+  readonly maxStoreBytes?: number;
   /** Most submissions committed in one transaction. */
   readonly maxBatch?: number;
 }
@@ -139,6 +141,10 @@ export class Store {
   private readonly submissions: BatchQueue<NewRecord, InsertOutcome>;
   private readonly transitions: BatchQueue<readonly Transition[], Set<string>>;
   private pending = 0;
+  private bytes = 0;
+  /** Sealed bytes of submissions queued or being committed: counted against the quota before they land. */
+  private queuedBytes = 0;
+  private tip: Tip | null = null;
   private closed = false;
 
   private constructor(
@@ -163,11 +169,67 @@ export class Store {
     const store = new Store(writer, reader, options);
     const row = await reader.get<{ n: number }>(`SELECT count(*) AS n FROM records WHERE state IN (${PENDING_STATES.join(', ')})`);
     store.pending = row?.n ?? 0;
+    store.bytes = await store.readBytes(reader);
+    store.tip = await store.readTip();
     return store;
   }
 
   get pendingCount(): number {
     return this.pending;
+  }
+
+  /** Sealed bytes held by records that are not final, as committed (SPEC §8). */
+  get storedBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Committed bytes plus those of submissions on their way in. Admission judges by this, so that
+   * concurrent submissions see each other and cannot all slip past a threshold at the same fill.
+   */
+  get admittedBytes(): number {
+    return this.bytes + this.queuedBytes;
+  }
+
+  /** The last chain tip saved, kept across restarts; null if the server never knew one. */
+  get lastTip(): Tip | null {
+    return this.tip;
+  }
+
+  /** Whether a new blob of `size` bytes fits the quotas now (the insert decides for good). */
+  hasRoom(size: number): boolean {
+    return this.pending < this.options.maxPending && this.admittedBytes + size <= this.maxStoreBytes;
+  }
+
+  private get maxStoreBytes(): number {
+    return this.options.maxStoreBytes ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  private async readBytes(db: Sqlite): Promise<number> {
+    const row = await db.get<{ bytes: number }>('SELECT bytes FROM store_bytes');
+    return row?.bytes ?? 0;
+  }
+
+  private async readTip(): Promise<Tip | null> {
+    const row = await this.reader.get<{ height: number; hash: Buffer; median_time: number }>('SELECT height, hash, median_time FROM last_tip');
+    return row ? { height: row.height, hash: row.hash.toString('hex'), medianTime: row.median_time } : null;
+  }
+
+  /** Keeps `tip` as the last one known; committed before it resolves. */
+  saveTip(tip: Tip): Promise<void> {
+    return this.serial(async () => {
+      await this.writer.run(
+        `INSERT INTO last_tip (one, height, hash, median_time) VALUES (1, ?, ?, ?)
+         ON CONFLICT (one) DO UPDATE SET height = excluded.height, hash = excluded.hash, median_time = excluded.median_time`,
+        [tip.height, Buffer.from(tip.hash, 'hex'), tip.medianTime],
+      );
+      this.tip = tip;
+    });
+  }
+
+  /** Whether a record with this id exists, in whatever state. */
+  async has(id: string): Promise<boolean> {
+    return (await this.reader.get(`SELECT 1 FROM records WHERE id = ?`, [Buffer.from(id, 'hex')])) !== undefined;
   }
 
   /** Runs fn after every earlier write: SQLite has one writer, and BEGIN…COMMIT must not interleave. */
@@ -180,16 +242,26 @@ export class Store {
   /** Stores a submission; concurrent callers share one statement and one fsync, and hear back after it. */
   submit(record: NewRecord): Promise<InsertOutcome> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    this.queuedBytes += record.sealed.length;
     return this.submissions.push(record);
   }
 
   private async insertBatch(records: readonly NewRecord[]): Promise<InsertOutcome[]> {
+    try {
+      return await this.insertOrFind(records);
+    } finally {
+      // Before any caller hears back: from here on, what went in is in `bytes`.
+      for (const r of records) this.queuedBytes -= r.sealed.length;
+    }
+  }
+
+  private async insertOrFind(records: readonly NewRecord[]): Promise<InsertOutcome[]> {
     // A duplicate within the batch gets the first one's answer.
     const firsts = new Map<string, NewRecord>();
     for (const r of records) if (!firsts.has(r.id.toString('hex'))) firsts.set(r.id.toString('hex'), r);
-    // Only as many as there is room for; the rest are answered store_full (or, if they turn out
-    // to exist already, as the safe retry they are).
-    const inserted = await this.insertNew([...firsts.values()].slice(0, Math.max(0, this.options.maxPending - this.pending)));
+    // Only what fits both quotas; the rest are answered store_full (or, if they turn out to exist
+    // already, as the safe retry they are).
+    const inserted = await this.insertNew(this.withinQuotas([...firsts.values()]));
     const existing = await this.find([...firsts.keys()].filter((id) => !inserted.has(id)));
     return records.map((r) => {
       const id = r.id.toString('hex');
@@ -197,6 +269,18 @@ export class Store {
       if (row) return { kind: firsts.get(id) === r ? 'inserted' : 'existing', record: row };
       const found = existing.get(id);
       return found ? { kind: 'existing', record: found } : { kind: 'full' };
+    });
+  }
+
+  /** The records that fit both quotas, in arrival order: a big one that does not fit lets a smaller one after it in. */
+  private withinQuotas(records: readonly NewRecord[]): NewRecord[] {
+    let count = this.pending;
+    let bytes = this.bytes;
+    return records.filter((r) => {
+      if (count >= this.options.maxPending || bytes + r.sealed.length > this.maxStoreBytes) return false;
+      count++;
+      bytes += r.sealed.length;
+      return true;
     });
   }
 
@@ -209,12 +293,14 @@ export class Store {
     const fresh = records.map(newRecord);
     const params: Param[] = [];
     fresh.forEach((f, i) => params.push(records[i]!.id, records[i]!.keyId, f.locktime, f.window, f.state, f.wake, f.sealed, f.tokenHash));
-    // RETURNING only the id: returning whole rows would cost ~8 µs of CPU per submission.
-    const rows = await this.writer.all<{ id: Buffer }>(
-      `INSERT INTO records ${INSERT_COLUMNS} VALUES ${records.map(() => '(?,?,?,?,?,?,?,?)').join(',')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+    // RETURNING the id and size only: returning whole rows would cost ~8 µs of CPU per submission.
+    const rows = await this.writer.all<{ id: Buffer; size: number }>(
+      `INSERT INTO records ${INSERT_COLUMNS} VALUES ${records.map(() => '(?,?,?,?,?,?,?,?)').join(',')} ON CONFLICT (id) DO NOTHING RETURNING id, length(sealed) AS size`,
       params,
     );
     this.pending += rows.length;
+    // The triggers of migration 3 added the same in the same statement.
+    for (const r of rows) this.bytes += r.size;
     const inserted = new Set(rows.map((r) => r.id.toString('hex')));
     return byId(fresh.filter((f) => inserted.has(f.id)));
   }
@@ -278,6 +364,7 @@ export class Store {
   private async applyTransitions(batch: ReadonlyArray<readonly Transition[]>): Promise<Set<string>[]> {
     const changed = new Set<string>();
     let pendingDelta = 0;
+    let bytes: number;
     await this.writer.exec('BEGIN IMMEDIATE');
     try {
       for (const t of batch.flat()) {
@@ -285,12 +372,15 @@ export class Store {
         changed.add(t.id);
         if (t.from.every((s) => PENDING_STATES.includes(s)) && !PENDING_STATES.includes(t.to)) pendingDelta--;
       }
+      // Wipes and final states changed it through the triggers of migration 3, in this transaction.
+      bytes = await this.readBytes(this.writer);
       await this.writer.exec('COMMIT');
     } catch (err) {
       await this.writer.exec('ROLLBACK').catch(() => undefined);
       throw err;
     }
     this.pending += pendingDelta;
+    this.bytes = bytes;
     return batch.map((transitions) => new Set(transitions.filter((t) => changed.has(t.id)).map((t) => t.id)));
   }
 

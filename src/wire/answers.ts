@@ -21,7 +21,6 @@ export const Tip = Type.Object({
 });
 export type Tip = Static<typeof Tip>;
 
-// `admission` is optional until the §8 admission work fills it; it may become required then.
 export const Fees = Type.Object({
   targetBlocks: Count('--fee-target: confirmation target of the estimate'),
   bumpBlocks: Count('--fee-bump-blocks: blocks a sent rung may stay unconfirmed before the next replaces it'),
@@ -29,10 +28,11 @@ export const Fees = Type.Object({
 });
 export type Fees = Static<typeof Fees>;
 
-const Admission = Type.Object({
+export const Admission = Type.Object({
   bits: Count('leading zero bits a stamp needs before the size and horizon terms (SPEC §8); 0: no stamp needed'),
   storeFull: Type.Number({ minimum: 0, maximum: 1, description: 'fraction of --max-store-bytes in use, rounded to 0.01' }),
 });
+export type Admission = Static<typeof Admission>;
 
 const Limits = Type.Object({
   maxSealedBytes: Count('largest sealed blob accepted'),
@@ -55,7 +55,7 @@ export const ServerInfo = Type.Object({
   limits: Limits,
   onion: Type.Union([Type.String({ pattern: '^[a-z2-7]{56}\\.onion$' }), Type.Null()], { description: 'null without an onion service' }),
   fees: Fees,
-  admission: Type.Optional(Admission),
+  admission: Admission,
 });
 export type ServerInfo = Static<typeof ServerInfo>;
 

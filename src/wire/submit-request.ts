@@ -5,6 +5,7 @@ import { Compile } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { SEAL_OVERHEAD } from '../crypto/sealed-box.js';
 import { hex, Locktime } from './answers.js';
+import { STAMP_NONCE_PATTERN } from '../domain/stamp.js';
 import type { ErrorCode } from './vocabulary.js';
 
 /** The smallest serialized transaction: version, 1 input with empty script, 1 output with empty script, locktime. */
@@ -29,7 +30,7 @@ export function submitRequestSchema(limits: SubmitLimits) {
     }),
     window: Type.Optional(Type.Integer({ minimum: 0, maximum: limits.maxWindowSeconds, description: 'seconds after maturity within which it is sent at a random moment (default 0)' })),
     keyId: Type.Optional(hex(8, 'the sealing key used (default: the current one)')),
-    stamp: Type.Optional(Type.String({ pattern: '^(?:[0-9a-f]{2}){8,32}$', description: 'proof-of-work nonce of 8 to 32 bytes (SPEC §8)' })),
+    stamp: Type.Optional(Type.String({ pattern: STAMP_NONCE_PATTERN, description: 'proof-of-work nonce of 8 to 32 bytes (SPEC §8)' })),
   });
 }
 export type SubmitRequest = Static<ReturnType<typeof submitRequestSchema>>;

@@ -44,3 +44,9 @@ export function expand(value: unknown): unknown {
   if (typeof v?.repeat === 'string') return v.repeat.repeat(v.times ?? 1);
   return value;
 }
+
+/** test/fixtures/stamps.json (SPEC §8): stamps valid or not for `bits`, invalid rows naming why; `blobs` are the sealed blobs whose ids they use. */
+export interface StampFixtures {
+  blobs: Array<{ id: string; sealed: string }>;
+  rows: Array<{ note: string; bits: number; id: string; locktime: number; nonce: string; valid: boolean; why?: 'malformed_nonce' | 'too_few_zero_bits' }>;
+}
