@@ -9,6 +9,7 @@ import { seal } from '../src/crypto/sealed-box.js';
 import { openTransaction } from '../src/engine/open-transaction.js';
 import { fixture } from './support/fixtures.js';
 import { bundleFixtures, bundleWriter, type BundleFixtures, type BundleRow } from './support/bundle-fixtures.js';
+import { runs } from './support/fuzz.js';
 
 const f = fixture<BundleFixtures>('bundles.json');
 const CODES = ['bad_bundle', 'malformed_transaction', 'locktime_mismatch', 'rungs_not_conflicting', 'bad_padding'];
@@ -91,3 +92,35 @@ testProp('what the client encodes, with any padding, opens to the same ladder', 
   const opened = readPlaintext(padded, three.declaredLocktime);
   t.deepEqual(opened.kind === 'ok' ? opened.ladder : opened, encoded.ladder);
 });
+
+// Bundles put together at random from the table's transactions (any order, fee, count, locktime).
+const names = Object.keys(f.transactions);
+const ladderNames = names.filter((n) => /^(spend_|step_[0-3]$|parent_v3$|child_)/.test(n));
+/** Mostly one to `max` items, now and then none (a bad_bundle count). */
+const someOf = <T>(item: fc.Arbitrary<T>, max: number) => fc.oneof({ weight: 9, arbitrary: fc.array(item, { minLength: 1, maxLength: max }) }, { weight: 1, arbitrary: fc.constant([] as T[]) });
+const rowArb = fc.record({
+  declaredLocktime: fc.oneof({ weight: 3, arbitrary: fc.constant(850_000) }, { weight: 1, arbitrary: fc.constantFrom(849_999, 1_718_000_000, 0) }),
+  rungs: someOf(
+    fc.record({
+      fee: fc.oneof(fc.integer({ min: 0, max: 40_000 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(String),
+      txs: someOf(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ladderNames) }, { weight: 1, arbitrary: fc.constantFrom(...names) }), 3),
+    }),
+    4,
+  ),
+  padTo: fc.nat({ max: 4096 }),
+}).map((row): BundleRow => ({ description: 'generated', ...row }));
+
+testProp('a generated bundle: the client encodes it exactly when the opener opens it, else both answer the same code', [rowArb], (t, row) => {
+  const encoded = encodeBundle(draftsOf(row), row.declaredLocktime);
+  const opened = readPlaintext(plaintextOf(row), row.declaredLocktime);
+  t.deepEqual(opened.kind === 'ok' ? opened.ladder : opened.code, encoded.kind === 'ok' ? encoded.ladder : encoded.code);
+}, runs(300));
+
+testProp('a non-zero byte anywhere after a well-framed bundle is bad_padding, whatever the bundle holds', [rowArb, fc.nat(), fc.integer({ min: 1, max: 255 })], (t, row, at, value) => {
+  fc.pre(row.rungs.length >= 1 && row.rungs.every((r) => r.txs.length >= 1));
+  const frame = frameOf(row);
+  const plaintext = Buffer.concat([frame, Buffer.alloc(1 + (row.padTo % 1024))]);
+  plaintext[frame.length + (at % (plaintext.length - frame.length))] = value;
+  const result = readPlaintext(plaintext, row.declaredLocktime);
+  t.is(result.kind === 'invalid' ? result.code : 'ok', 'bad_padding');
+}, runs(200));
