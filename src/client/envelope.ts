@@ -1,14 +1,11 @@
-// What a client does before anything leaves the machine: parse the transaction, take its
-// locktime and txid, pad (SPEC §2) and seal to the server's key. Browser-safe (no Node built-ins,
-// no Buffer): the page's script is bundled from this very file (web/page.ts).
+// What a client does before anything leaves the machine: parse the transaction (with the server's
+// own reader, domain/bundle.ts), take its locktime and txid, pad (SPEC §2) and seal to the server's
+// key. Browser-safe (no Node built-ins, no Buffer): the page's script is bundled from this file (web/page.ts).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-// Only the Transaction module: the package index pulls in payments, PSBT and address code that the
-// page's bundle would carry for nothing (88 kB minified instead of 35 kB).
-import { Transaction } from 'bitcoinjs-lib/src/transaction';
 import { pad } from '../crypto/padding.js';
 import { seal } from '../crypto/sealed-box.js';
-import { isBundle } from '../domain/bundle.js';
+import { isBundle, readTx } from '../domain/bundle.js';
 import { locktimeType, type LocktimeType } from '../domain/locktime.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
 
@@ -41,17 +38,11 @@ export function parseTransaction(tx: string | Uint8Array): ParsedTransaction {
   } else {
     bytes = tx;
   }
-  let parsed: Transaction;
-  try {
-    parsed = Transaction.fromBuffer(bytes);
-  } catch (err) {
-    throw new BadTransactionError(`not a Bitcoin transaction: ${(err as Error).message}`, { cause: err });
-  }
-  if (parsed.ins.length === 0 || parsed.outs.length === 0) throw new BadTransactionError('a transaction needs at least one input and one output');
-  // bitcoinjs-lib reads a count or length written wider than needed; Bitcoin Core and the opener do not.
-  if (parsed.byteLength() !== bytes.length) throw new BadTransactionError('not a Bitcoin transaction: a count or length is not in its shortest encoding');
+  const reading = readTx(bytes);
+  if (reading.kind === 'malformed') throw new BadTransactionError(reading.reason);
   if (isBundle(bytes)) throw new BadTransactionError('the transaction starts with "RSB1", which the server reads as a bundle (SPEC §2); no standard version is 826430290');
-  return { bytes, txid: parsed.getId(), locktime: parsed.locktime, locktimeType: locktimeType(parsed.locktime) };
+  const { txid, tx: { locktime } } = reading.parsed;
+  return { bytes, txid, locktime, locktimeType: locktimeType(locktime) };
 }
 
 export function sealTransaction(publicKey: Uint8Array, tx: Plaintext): SealedTransaction {

@@ -72,17 +72,30 @@ export function isBundle(plaintext: Uint8Array): boolean {
   return plaintext.length >= 4 && BUNDLE_MAGIC.every((b, i) => plaintext[i] === b);
 }
 
-/** A serialized transaction, strictly: exactly these bytes, at least one input and one output, else null. */
-export function parseTx(bytes: Uint8Array): ParsedTx | null {
+/** A transaction read strictly, or why not (the client shows the reason; the opener answers malformed_transaction). */
+export type TxReading = { readonly kind: 'ok'; readonly parsed: ParsedTx } | { readonly kind: 'malformed'; readonly reason: string };
+
+/**
+ * A serialized transaction, strictly: exactly these bytes, at least one input and one output.
+ * The one reader for server, client and page, so that what a client seals the server opens.
+ */
+export function readTx(bytes: Uint8Array): TxReading {
   let tx: Transaction;
   try {
     tx = Transaction.fromBuffer(bytes);
-  } catch {
-    return null;
+  } catch (err) {
+    return { kind: 'malformed', reason: `not a Bitcoin transaction: ${(err as Error).message}` };
   }
-  // byteLength differs when a segwit marker carries only empty witnesses, which Core refuses to read.
-  if (tx.ins.length === 0 || tx.outs.length === 0 || tx.byteLength() !== bytes.length) return null;
-  return { tx, bytes, txid: tx.getId(), vsize: tx.virtualSize() };
+  if (tx.ins.length === 0 || tx.outs.length === 0) return { kind: 'malformed', reason: 'a transaction needs at least one input and one output' };
+  // bitcoinjs-lib reads a count or length written wider than needed; Bitcoin Core does not.
+  if (tx.byteLength() !== bytes.length) return { kind: 'malformed', reason: 'not a Bitcoin transaction: a count or length is not in its shortest encoding' };
+  return { kind: 'ok', parsed: { tx, bytes, txid: tx.getId(), vsize: tx.virtualSize() } };
+}
+
+/** readTx for those that need no reason: the transaction, or null. */
+export function parseTx(bytes: Uint8Array): ParsedTx | null {
+  const reading = readTx(bytes);
+  return reading.kind === 'ok' ? reading.parsed : null;
 }
 
 /** Opens an RSB1 plaintext (magic included, padding after): every §7 rule, answered as a value. */
