@@ -1,0 +1,36 @@
+// The house rule "no function over 50 lines" (issue 10), held by scripts/check-functions.ts, tried on
+// a made-up project whose answer is known.
+import test from 'ava';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { longFunctions, MAX_FUNCTION_LINES } from '../scripts/check-functions.js';
+
+/** A function of `lines` lines in all, signature and closing brace included; braces in strings,
+ * regexes and comments must not fool the count. */
+function fn(signature: string, lines: number, close = '}'): string {
+  const filler = Array.from({ length: lines - 2 }, (_, i) => (i % 2 ? `  x += ${i};` : `  x += '}}{'.length + /[}]/.source.length; // }`));
+  return [signature, ...filler, close].join('\n');
+}
+
+const FIXTURE = [
+  'let x = 0;',
+  fn('export function fifty(): void {', 50),
+  fn('export function fiftyOne(): void {', 51),
+  fn('export const arrow = (): void => {', 52, '};'),
+  `export class Machine {\n${fn('  start(): void {', 56, '  }')}\n}`,
+  // The callback is 61 lines, the function around it 63.
+  `export function outer(): void {\n${fn('  [1].forEach(function () {', 61, '  });')}\n}`,
+  // A template literal holding what looks like an unclosed function.
+  'export const text = `function open() {\n${"{"}`;',
+].join('\n\n');
+
+test('a made-up project: what is over the limit is listed with its name and length, what is at it is not', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'check-functions-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'src'));
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022'], types: [] }, include: ['src/**/*.ts'] }));
+  await writeFile(join(dir, 'src', 'long.ts'), FIXTURE + '\n');
+  const found = longFunctions(dir, ['src'], MAX_FUNCTION_LINES).map(({ name, lines }) => `${name} ${lines}`);
+  t.deepEqual(found.sort(), ['(anonymous) 61', 'Machine.start 56', 'arrow 52', 'fiftyOne 51', 'outer 63'].sort());
+});
