@@ -32,8 +32,33 @@ const TEMPORARY = [
   'max-fee-exceeded',
 ];
 
-/** Consensus or script failures: the transaction can never be valid, whatever the chain does. */
-const PERMANENT = ['mandatory-script-verify-flag-failed', 'bad-txns-', 'bad-witness', 'TX decode failed', 'scriptsig-', 'tx-size-small', 'dust', 'scriptpubkey', 'version'];
+/**
+ * Consensus or policy failures of the transaction itself: it can never pass, whatever the chain
+ * does. Bitcoin Core's reject reasons, matched whole (the text before any ", details" or " (...)"):
+ * a loose substring took bad-txns-premature-spend-of-coinbase or a TRUC "version=3" refusal for these.
+ */
+const PERMANENT = new Set([
+  // consensus/tx_check.cpp, consensus/tx_verify.cpp
+  'bad-txns-vin-empty', 'bad-txns-vout-empty', 'bad-txns-oversize', 'bad-txns-vout-negative', 'bad-txns-vout-toolarge',
+  'bad-txns-txouttotal-toolarge', 'bad-txns-inputs-duplicate', 'bad-txns-prevout-null', 'bad-cb-length', 'coinbase',
+  'bad-txns-inputvalues-outofrange', 'bad-txns-in-belowout', 'bad-txns-fee-outofrange',
+  // policy: the transaction's own version, size, scripts and outputs
+  'version', 'tx-size', 'tx-size-small', 'scriptsig-size', 'scriptsig-not-pushonly', 'scriptpubkey', 'bare-multisig', 'dust',
+  'multi-op-return', 'bad-txns-nonstandard-inputs', 'bad-txns-too-many-sigops', 'bad-witness-nonstandard',
+]);
+
+/** Clears once the coinbase it spends is 100 blocks deep: held for a later tip, like non-final. */
+const PREMATURE_COINBASE = 'bad-txns-premature-spend-of-coinbase';
+
+/** Core's reject reason: the message before its details (", 100 < 141") or a script error's " (…)". */
+function reasonOf(message: string): string {
+  return message.split(', ')[0]!.split(' (')[0]!.trim();
+}
+
+/** A reason that says the transaction itself is invalid for good. */
+function isPermanent(reason: string): boolean {
+  return PERMANENT.has(reason) || reason.includes('script-verify-flag') || reason.startsWith('tx decode failed');
+}
 
 // The JSON runs from the first "RPC error" to the end. Found in two linear steps: one regex
 // /RPC error:?\s*(\{.*\})\s*$/s backtracks over the whole text from every "RPC error" in it
@@ -91,7 +116,8 @@ export function classifyRejection(code: number | null, message: string, status =
   if (code === -27 || m.includes('txn-already-known') || m.includes('txn-already-in-mempool') || m.includes('already in block chain') || m.includes('outputs already in utxo set')) {
     return { kind: 'already_known' };
   }
-  if (m.includes('non-bip68-final') || m === 'non-final' || m.startsWith('non-final')) return { kind: 'non_final', reason: message };
+  const reason = reasonOf(m);
+  if (m.includes('non-bip68-final') || m === 'non-final' || m.startsWith('non-final') || reason === PREMATURE_COINBASE) return { kind: 'non_final', reason: message };
   if (m.includes('bad-txns-inputs-missingorspent') || m.includes('missing-inputs') || m.includes('missing inputs') || m.includes('missingorspent')) {
     return { kind: 'missing_or_spent' };
   }
@@ -99,7 +125,7 @@ export function classifyRejection(code: number | null, message: string, status =
   if (FEE.some((f) => m.includes(f))) return { kind: 'fee_too_low', reason: message };
   if (TEMPORARY.some((t) => m.includes(t.toLowerCase()))) return { kind: 'retry', reason: message };
   if (code === RPC_DESERIALIZATION_ERROR) return { kind: 'invalid', reason: message || 'TX decode failed' };
-  if ((code === -25 || code === -26) && PERMANENT.some((p) => m.includes(p.toLowerCase()))) return { kind: 'invalid', reason: message };
+  if ((code === -25 || code === -26) && isPermanent(reason)) return { kind: 'invalid', reason: message };
   // Anything unrecognised is kept and retried: losing a transaction to a quirky explorer is worse.
   return { kind: 'retry', reason: `HTTP ${status}: ${message.slice(0, 120)}` };
 }
