@@ -40,10 +40,15 @@ test('GET /v1/info describes the server', async (t) => {
   t.regex(res.json.receipts.publicKey, /^[0-9a-f]{64}$/);
   world.tip = { height: 850000, hash: 'ab'.repeat(32), medianTime: 1718000000 };
   t.deepEqual((await world.request({ method: 'GET', url: '/v1/info' })).json.tip, world.tip);
-  world.fees = { targetBlocks: 2, bumpBlocks: 1, estimate: 12.5 };
-  t.deepEqual((await world.request({ method: 'GET', url: '/v1/info' })).json.fees, world.fees, 'SPEC §7: the configured target and bump, and the current estimate');
+  world.feeEstimate = 12.5;
+  t.deepEqual((await world.request({ method: 'GET', url: '/v1/info' })).json.fees, { targetBlocks: 6, bumpBlocks: 3, estimate: 12.5 }, 'SPEC §7: the current estimate');
   world.tip = null;
   t.is((await world.request({ method: 'GET', url: '/v1/info' })).json.tip, null);
+});
+
+test('GET /v1/info reports the configured fee target and bump (SPEC §7)', async (t) => {
+  const world = await withWorld(t, { args: ['--fee-target', '2', '--fee-bump-blocks', '1'] });
+  t.deepEqual((await world.request({ method: 'GET', url: '/v1/info' })).json.fees, { targetBlocks: 2, bumpBlocks: 1, estimate: null });
 });
 
 test('POST /v1/transactions: 201 with id, token and a receipt that verifies', async (t) => {

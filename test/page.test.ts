@@ -13,7 +13,7 @@ const form = (fields: Record<string, string>) => ({
 const field = (html: string, name: string) => html.match(new RegExp(`data-field="${name}">([^<]*)<`))?.[1];
 
 test('the page shows network, tip and keys, with a strict CSP, no referrer and no cookies', async (t) => {
-  const w = await makeWorld({ page: true });
+  const w = await makeWorld();
   t.teardown(() => w.close());
   w.tip = { height: 812, hash: 'ab'.repeat(32), medianTime: 1_718_000_000 };
   const res = await w.request({ method: 'GET', url: '/' });
@@ -32,7 +32,7 @@ test('the page shows network, tip and keys, with a strict CSP, no referrer and n
 });
 
 test('the page\'s one script (as npm run build bundled it) and its style are served same-origin; nothing else under /assets', async (t) => {
-  const w = await makeWorld({ page: true });
+  const w = await makeWorld();
   t.teardown(() => w.close());
   const script = await w.request({ method: 'GET', url: '/assets/page.js' });
   t.is(script.status, 200);
@@ -46,7 +46,7 @@ test('the page\'s one script (as npm run build bundled it) and its style are ser
 });
 
 test('without JavaScript: the server seals what the form hands in, shows id, txid and token once; status and cancel work as forms', async (t) => {
-  const w = await makeWorld({ page: true });
+  const w = await makeWorld();
   t.teardown(() => w.close());
   const tx = makeTx({ locktime: 900, segwit: true });
   const stored = await w.request({ method: 'POST', url: '/submit', ...form({ tx: `  ${tx.hex}\n`, window: '30' }) });
@@ -73,7 +73,7 @@ test('without JavaScript: the server seals what the form hands in, shows id, txi
 });
 
 test('the forms answer every mistake with an HTML page that says what is wrong', async (t) => {
-  const w = await makeWorld({ page: true });
+  const w = await makeWorld();
   t.teardown(() => w.close());
   const cases: Array<{ url: string; fields: Record<string, string>; status: number; code: string }> = [
     { url: '/submit', fields: { tx: 'not hex' }, status: 400, code: 'invalid_transaction' },
@@ -95,7 +95,7 @@ test('the forms answer every mistake with an HTML page that says what is wrong',
 });
 
 test('the API answers carry the same privacy headers', async (t) => {
-  const w = await makeWorld({ page: true });
+  const w = await makeWorld();
   t.teardown(() => w.close());
   const res = await w.request({ method: 'GET', url: '/v1/info' });
   t.is(res.headers['referrer-policy'], 'no-referrer');

@@ -1,0 +1,167 @@
+// The composition root: the one place where RelayStore's components are built and wired, from the
+// configuration and what the caller injects (clock, log, how explorers are reached, a stand-in chain).
+// `relaystore serve`, the benchmark server and the API tests all build the service here.
+import type Koa from 'koa';
+import type { Config } from './config.js';
+import type { Tip } from './domain/locktime.js';
+import { admissionLevel, type AdmissionLevel } from './domain/admission.js';
+import { KeyRing } from './keys/keyring.js';
+import { PoolSigner, WorkerSigner, type ReceiptSigner } from './keys/receipt-signer.js';
+import { Store } from './store/store.js';
+import { Intake } from './engine/intake.js';
+import { createApp, type InfoDeps } from './http/app.js';
+import { loadPageAssets, pageRoutes } from './http/page.js';
+import type { Transport } from './net/transport.js';
+import { Esplora } from './chain/esplora.js';
+import { ChainWatcher } from './chain/chain-watcher.js';
+import { WorkerOpener } from './engine/opener.js';
+import { EsploraBroadcaster } from './engine/broadcaster.js';
+import { EsploraTracker } from './engine/tracker.js';
+import { Scheduler } from './engine/scheduler.js';
+import type { Clock } from './util/clock.js';
+import { describeError, type Logger } from './util/log.js';
+
+/** What the API reads of the chain: the chain watcher once it runs, or a caller's stand-in. */
+export interface ChainView {
+  current(): Tip | null;
+  /** sat/vB at --fee-target, or null while no explorer has answered. */
+  feeEstimate(): number | null;
+}
+
+export interface Environment {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Receipts signed on libuv's pool rather than in a worker thread (tests, the benchmark's comparison). */
+  readonly signer?: 'worker' | 'pool';
+  /** The onion address /v1/info reports; null until one is known. */
+  readonly onion?: () => string | null;
+  /** Answers for the chain where no watcher runs (API tests, the benchmark); the service leaves it out. */
+  readonly chain?: ChainView;
+  /** Replaces the price the store's fill gives (SPEC §8): tests that ask for an exact number of bits. */
+  readonly admission?: () => AdmissionLevel;
+}
+
+/** The chain side once running: explorers, chain watcher, opener and scheduler. */
+export interface ChainSide {
+  readonly explorers: readonly string[];
+  stop(): Promise<void>;
+}
+
+export interface Service {
+  readonly keys: KeyRing;
+  readonly store: Store;
+  readonly intake: Intake;
+  readonly app: Koa;
+  /** Starts the chain side, its explorers reached through `transport`; called once, after the API listens. */
+  startChain(transport: Transport): ChainSide;
+  /** Stops the chain side and closes what compose() opened, last built first. */
+  close(): Promise<void>;
+}
+
+const DAY = 86_400;
+
+export async function compose(config: Config, env: Environment): Promise<Service> {
+  const keys = await KeyRing.loadOrCreate(config.dataDir);
+  const store = await Store.open(config.dataDir, { maxPending: config.maxPending, maxStoreBytes: config.maxStoreBytes });
+  const signer: ReceiptSigner = env.signer === 'pool' ? new PoolSigner(keys.receiptPrivateKey) : new WorkerSigner(keys.receiptPrivateKey);
+  let running: { watcher: ChainWatcher; side: ChainSide } | null = null;
+  const chain: ChainView = env.chain ?? { current: () => running?.watcher.current() ?? null, feeEstimate: () => running?.watcher.feeEstimate() ?? null };
+  const front: Front = {
+    keys,
+    // Until the first poll of this start answers, locktimes are judged against the last tip known (SPEC §8).
+    tip: () => chain.current() ?? store.lastTip,
+    feeEstimate: () => chain.feeEstimate(),
+    admission: env.admission ?? (() => admissionLevel(store.admittedBytes, admissionOf(config))),
+  };
+  const intake = new Intake({ store, keys, signer, clock: env.clock, tip: front.tip, admission: front.admission, limits: limitsOf(config), retentionSeconds: retentionOf(config) });
+  const app = await composeApp(config, env, intake, front);
+  return {
+    keys,
+    store,
+    intake,
+    app,
+    startChain: (transport) => {
+      if (running) throw new Error('the chain side is already running');
+      running = startChainSide(config, env, { store, keys, transport });
+      return running.side;
+    },
+    close: async () => {
+      await running?.side.stop();
+      await signer.close();
+      await store.close().catch((err) => env.log.log('error', 'store_close_failed', { error: describeError(err) }));
+    },
+  };
+}
+
+/** What intake, the API and the page all read: the same facts, from one place. */
+interface Front {
+  readonly keys: KeyRing;
+  readonly tip: () => Tip | null;
+  readonly feeEstimate: () => number | null;
+  readonly admission: () => AdmissionLevel;
+}
+
+/** SPEC §8's quota and price (--max-store-bytes, --admission-threshold, --admission-max-bits). */
+function admissionOf(config: Config) {
+  return { maxStoreBytes: config.maxStoreBytes, threshold: config.admissionThreshold, maxBits: config.admissionMaxBits };
+}
+
+/** The limits of SPEC §6 that intake enforces and /v1/info reports. */
+function limitsOf(config: Config) {
+  return { maxSealedBytes: config.maxSealedBytes, maxWindowSeconds: config.maxWindowSeconds, horizonYears: config.horizonYears };
+}
+
+/** How long a finished record stays answerable (--retention-days). */
+function retentionOf(config: Config): number {
+  return config.retentionDays * DAY;
+}
+
+/** The HTTP API and the page, which report the same facts. */
+async function composeApp(config: Config, env: Environment, intake: Intake, front: Front): Promise<Koa> {
+  const info: InfoDeps = {
+    keys: front.keys,
+    network: config.network,
+    tip: front.tip,
+    onion: env.onion ?? (() => null),
+    limits: limitsOf(config),
+    fees: () => ({ targetBlocks: config.feeTargetBlocks, bumpBlocks: config.feeBumpBlocks, estimate: front.feeEstimate() }),
+    admission: front.admission,
+  };
+  const page = pageRoutes({ ...info, intake, assets: await loadPageAssets() });
+  return createApp({ ...info, intake, log: env.log, extraRoutes: page });
+}
+
+function startChainSide(config: Config, env: Environment, parts: { store: Store; keys: KeyRing; transport: Transport }) {
+  const { clock, log } = env;
+  const explorers = config.explorers.map((e) => new Esplora(e, parts.transport, { timeoutMs: config.requestTimeoutSeconds * 1000 }));
+  const watcher = new ChainWatcher({ explorers, pollIntervalMs: config.pollIntervalSeconds * 1000, feeTargetBlocks: config.feeTargetBlocks, clock, log });
+  const opener = new WorkerOpener(parts.keys.all());
+  const scheduler = new Scheduler({
+    store: parts.store,
+    opener,
+    broadcaster: new EsploraBroadcaster(explorers, log),
+    tracker: new EsploraTracker(explorers),
+    clock,
+    tip: () => watcher.current(),
+    log,
+    confirmations: config.confirmations,
+    checkIntervalSeconds: config.pollIntervalSeconds,
+    retentionSeconds: retentionOf(config),
+    retryMinSeconds: config.retryMinSeconds,
+    retryMaxSeconds: config.retryMaxSeconds,
+    feeEstimate: () => watcher.feeEstimate(),
+    feeBumpBlocks: config.feeBumpBlocks,
+  });
+  watcher.onTip((next) => {
+    scheduler.poke();
+    parts.store.saveTip(next).catch((err) => log.log('error', 'tip_save_failed', { error: describeError(err) }));
+  });
+  watcher.start();
+  scheduler.start();
+  const stop = async () => {
+    await watcher.stop();
+    await scheduler.stop();
+    await opener.close();
+  };
+  return { watcher, side: { explorers: explorers.map((e) => e.label), stop } };
+}
