@@ -78,21 +78,7 @@ export class ManagedTor {
     const socksPort = await freePort();
     let controlPort = await freePort();
     while (controlPort === socksPort) controlPort = await freePort();
-    const torrc = [
-      '# Written by relaystore at every start; edits are lost (use --tor-config).',
-      `DataDirectory ${dataDirectory}`,
-      'RunAsDaemon 0',
-      `__OwningControllerProcess ${process.pid}`,
-      // Tor's default, stated because RelayStore's unlinkability depends on it (SPEC §5).
-      `SocksPort 127.0.0.1:${socksPort} IsolateSOCKSAuth`,
-      `ControlPort 127.0.0.1:${controlPort}`,
-      'CookieAuthentication 1',
-      `HiddenServiceDir ${onionDir}`,
-      `HiddenServicePort 80 ${opts.apiHost}:${opts.apiPort}`,
-      'HiddenServicePoWDefensesEnabled 1',
-      'Log notice stdout',
-      '',
-    ].join('\n') + (opts.extraTorrc ? `\n# --tor-config\n${opts.extraTorrc}\n` : '');
+    const torrc = torrcText({ dataDirectory, onionDir, socksPort, controlPort, opts });
     const torrcPath = path.join(torDir, 'torrc');
     // A tor from a crashed earlier run of this data directory would hold its lock.
     await reapOrphanTors((p) => path.resolve(p) === path.resolve(torrcPath), opts.log);
@@ -216,6 +202,25 @@ export class ManagedTor {
         });
     }, delayMs);
   }
+}
+
+/** Our torrc: ports on loopback only, owned by this process, the API's onion service, then --tor-config. */
+function torrcText(t: { dataDirectory: string; onionDir: string; socksPort: number; controlPort: number; opts: ManagedTorOptions }): string {
+  return [
+    '# Written by relaystore at every start; edits are lost (use --tor-config).',
+    `DataDirectory ${t.dataDirectory}`,
+    'RunAsDaemon 0',
+    `__OwningControllerProcess ${process.pid}`,
+    // Tor's default, stated because RelayStore's unlinkability depends on it (SPEC §5).
+    `SocksPort 127.0.0.1:${t.socksPort} IsolateSOCKSAuth`,
+    `ControlPort 127.0.0.1:${t.controlPort}`,
+    'CookieAuthentication 1',
+    `HiddenServiceDir ${t.onionDir}`,
+    `HiddenServicePort 80 ${t.opts.apiHost}:${t.opts.apiPort}`,
+    'HiddenServicePoWDefensesEnabled 1',
+    'Log notice stdout',
+    '',
+  ].join('\n') + (t.opts.extraTorrc ? `\n# --tor-config\n${t.opts.extraTorrc}\n` : '');
 }
 
 async function readHostname(file: string, timeoutMs: number): Promise<string> {
