@@ -1,12 +1,14 @@
 // POST /v1/transactions under generated bodies, through the real app (app.callback(), as
 // api.test.ts): every answer is a 2xx or a 4xx with a code of the wire contract, never a 5xx, and
 // always as /v1/openapi.json says; a retry answers the same body; a valid body with one field
-// broken gets that field's code (test/fixtures/submit-requests.json) and stores nothing.
+// broken gets that field's code (test/fixtures/submit-requests.json) and stores nothing; while the
+// store asks for work, exactly the stamps SPEC §8 accepts are taken.
 import test, { type ExecutionContext } from 'ava';
 import { testProp, fc } from '@fast-check/ava';
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '../src/wire/vocabulary.js';
-import { makeWorld } from './support/world.js';
+import { requiredBits, solveStamp } from '../src/domain/stamp.js';
+import { makeWorld, type World } from './support/world.js';
 import { contractProblems, type OpenApi } from './support/contract.js';
 import { expand, fixture, type SubmitFixtures } from './support/fixtures.js';
 import { runs } from './support/fuzz.js';
@@ -14,9 +16,15 @@ import { runs } from './support/fuzz.js';
 const table = fixture<SubmitFixtures>('submit-requests.json');
 // One older key besides the current one: a keyId may name either.
 const world = await makeWorld({ maxSealedBytes: table.limits.maxSealedBytes, rotations: 1 });
-world.tip = { height: 850_000, hash: 'ab'.repeat(32), medianTime: 1_718_000_000 };
+// A second server whose store asks for `asked` bits (SPEC §8 admission.bits), set by each run.
+let asked = 0;
+const busy = await makeWorld({ maxSealedBytes: table.limits.maxSealedBytes, level: () => ({ bits: asked, storeFull: 0.75 }) });
+busy.tip = world.tip = { height: 850_000, hash: 'ab'.repeat(32), medianTime: 1_718_000_000 };
 const doc = (await world.request({ method: 'GET', url: '/v1/openapi.json' })).json as OpenApi;
-test.after.always(() => world.close());
+test.after.always(async () => {
+  await world.close();
+  await busy.close();
+});
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const idOf = (sealed: string) => createHash('sha256').update(Buffer.from(sealed, 'hex')).digest('hex').slice(0, 32);
@@ -61,9 +69,9 @@ const bodyArb = fc.oneof(
 );
 
 /** Posts the text as it is, and holds the answer to what every answer must be. */
-async function post(t: ExecutionContext, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+async function post(t: ExecutionContext, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, to: World = world) {
   const req = { method: 'POST', url: '/v1/transactions', payload, headers };
-  const res = await world.request(req);
+  const res = await to.request(req);
   t.true(res.status < 500, `${res.status} ${res.text.slice(0, 200)}`);
   t.deepEqual(contractProblems(doc, { ...req, ...res }), [], 'as /v1/openapi.json says');
   if (res.status >= 400) t.true((ErrorCode.enum as readonly string[]).includes(res.json?.error?.code), res.text.slice(0, 200));
@@ -109,3 +117,28 @@ testProp.serial('a valid body with any one field broken gets that field\'s code 
   t.is(res.json?.error?.code, broken.error, `${broken.field}: ${broken.description}`);
   t.is(world.store.pendingCount, before);
 }, runs(100));
+
+/** SPEC §8 read directly: the leading zero bits of SHA-256 of the stamp text. */
+function zeroBits(id: string, locktime: number, nonce: string): number {
+  const digest = createHash('sha256').update(`relaystore stamp v1\n${id}\n${locktime}\n${nonce}`, 'utf8').digest();
+  const first = digest.findIndex((b) => b !== 0);
+  return first === -1 ? 256 : 8 * first + Math.clz32(digest[first]!) - 24;
+}
+
+testProp.serial('while the store asks for work, a blob is stored exactly when its stamp has the bits asked; a retry of it needs none', [validBodyArb, fc.integer({ min: 1, max: 6 }), fc.constantFrom('none', 'any', 'solved'), fc.uint8Array({ minLength: 8, maxLength: 32 })], async (t, { stamp: _, keyId: __, ...body }, bits, kind, nonce) => {
+  asked = bits;
+  const id = idOf(body.sealed);
+  const need = requiredBits({ admissionBits: bits, sealedBytes: body.sealed.length / 2, locktime: body.locktime, tip: busy.tip, now: busy.now / 1000 });
+  const stamp = kind === 'none' ? undefined : kind === 'any' ? hexOf(nonce) : solveStamp(id, body.locktime, need, nonce.subarray(0, 8));
+  const stored = (await busy.store.get(id)) !== undefined;
+  const res = await post(t, JSON.stringify({ ...body, stamp }), undefined, busy);
+  if (stored) return t.is(res.status, 200);
+  if (stamp !== undefined && zeroBits(id, body.locktime, stamp) >= need) {
+    t.is(res.status, 201, res.text);
+    const retry = await post(t, JSON.stringify(body), undefined, busy);
+    t.deepEqual([retry.status, retry.json], [200, res.json]);
+  } else {
+    t.is(res.json?.error?.code, 'stamp_required', res.text);
+    t.regex(res.json.error.message, new RegExp(`\\b${need} bits\\b`));
+  }
+}, runs(60));
