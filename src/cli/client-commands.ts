@@ -2,7 +2,7 @@
 // progress on stderr, human or --json output on stdout, and exit codes a script can act on.
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { RelayStoreClient, isLoopbackUrl, type Submission } from '../client/client.js';
+import { RelayStoreClient, type Submission } from '../client/client.js';
 import type { RecordStatus, ServerInfo } from '../wire/answers.js';
 import { FINAL_STATUSES } from '../wire/vocabulary.js';
 import { RelayStoreError } from '../client/errors/relaystore-error.js';
@@ -10,7 +10,9 @@ import { UnreachableError } from '../client/errors/unreachable-error.js';
 import { ServerError } from '../client/errors/server-error.js';
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { stampReporter } from './stamp-progress.js';
-import { appendReceipt, defaultReceiptsFile, findReceipt } from './receipts-file.js';
+import { appendReceipt, findReceipt } from './receipts-file.js';
+import { DEFAULT_SOCKS } from '../net/route.js';
+import { COMMON_OPTIONS, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
 import { readRung, RungUsageError } from './rung-args.js';
 import type { RungItem } from '../client/bundle-builder.js';
 import { newGroupId } from '../client/group.js';
@@ -26,7 +28,7 @@ export const CLIENT_USAGE = `client commands (they seal on this machine and talk
 
 common options:
   --server URL       the RelayStore, e.g. http://<onion>.onion            [env RELAYSTORE_SERVER]
-  --socks URL        Tor's SOCKS port (default socks5h://127.0.0.1:9050;  [env RELAYSTORE_SOCKS]
+  --socks URL        Tor's SOCKS port (default ${DEFAULT_SOCKS};  [env RELAYSTORE_SOCKS]
                      a server on 127.0.0.1 is reached directly unless --socks is given)
   --timeout SECONDS  per request (default 120: onion circuits take time)
   --json             machine-readable output on stdout
@@ -55,8 +57,6 @@ exit codes: 0 done, 1 unexpected failure, 2 usage error or bad transaction, 3 se
 4 refused by the server (its error code is printed), 5 the server's answer failed verification.
 `;
 
-export class UsageError extends Error {}
-
 interface Common {
   client: RelayStoreClient;
   json: boolean;
@@ -64,15 +64,6 @@ interface Common {
   server: string;
   socks: string | null;
 }
-
-const COMMON_OPTIONS = {
-  server: { type: 'string' },
-  socks: { type: 'string' },
-  timeout: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 export async function runClientCommand(command: 'info' | 'submit' | 'status' | 'cancel', argv: string[], io: ClientIo = processIo()): Promise<number> {
   try {
@@ -148,23 +139,10 @@ function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: st
 function common(values: Record<string, string | boolean | string[] | undefined>, io: ClientIo): Common {
   const server = (values.server as string | undefined) ?? io.env.RELAYSTORE_SERVER;
   if (!server) throw new UsageError('--server URL is required (or RELAYSTORE_SERVER)');
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new UsageError(`--server is not a URL: ${server}`);
-  }
-  const given = (values.socks as string | undefined) ?? io.env.RELAYSTORE_SOCKS;
-  // A server on this machine needs no Tor; anything else only ever through it.
-  const socks = given ?? (isLoopbackUrl(url) ? null : 'socks5h://127.0.0.1:9050');
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    const s = Number(values.timeout);
-    if (!Number.isFinite(s) || s <= 0) throw new UsageError('--timeout must be a positive number of seconds');
-    timeoutMs = s * 1000;
-  }
-  let client: RelayStoreClient;
+  const socks = socksOf(values, io.env, [serverUrl(server)]);
+  const timeoutMs = timeoutMsOf(values);
   const quiet = values.quiet === true;
+  let client: RelayStoreClient;
   try {
     client = new RelayStoreClient({ server, socks, ...(quiet ? {} : { onStampProgress: stampReporter(io.err) }), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(values['expect-key'] !== undefined ? { expectKey: String(values['expect-key']).toLowerCase() } : {}) });
   } catch (err) {
@@ -260,7 +238,7 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
     window = Number(values.window);
     if (!Number.isInteger(window) || window < 0) throw new UsageError('--window must be a whole number of seconds ≥ 0');
   }
-  const receiptsFile = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const receiptsFile = receiptsFileOf(values, io.env);
   const options = window !== undefined ? { window } : {};
   const rungs = await readRungs(rungArgs);
   const work = rungs ? c.client.submitBundle(rungs, options) : c.client.submit(await readTransaction(positionals[0], io), options);
@@ -362,7 +340,7 @@ async function cancel(argv: string[], io: ClientIo): Promise<number> {
   const c = common(values, io);
   let token = tokenArg;
   if (token === undefined) {
-    const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+    const file = receiptsFileOf(values, io.env);
     token = (await findReceipt(file, id))?.token;
     if (token === undefined) throw new UsageError(`no token given and none for ${id} in ${file}`);
   }

@@ -2,14 +2,15 @@
 // the client library on the command line. Every acceptance and every outcome is written to the
 // receipts file before anything is printed; exit codes as for one server.
 import { parseArgs } from 'node:util';
-import { RelayStoreClient, isLoopbackUrl } from '../client/client.js';
+import { RelayStoreClient } from '../client/client.js';
 import { FINAL_STATUSES } from '../wire/vocabulary.js';
 import { parseTransaction, type Plaintext } from '../client/envelope.js';
 import { buildBundle } from '../client/bundle-builder.js';
 import { RelayStoreGroup, newGroupId, GROUP_ID, type GroupMember, type GroupServer, type GroupSubmission, type CancelReport, type GroupStatus } from '../client/group.js';
 import { NotEnoughAcceptancesError } from '../client/errors/not-enough-acceptances-error.js';
-import { EXIT, UsageError, exitCodeOf, processIo, progress, readRungs, readTransaction, report, type ClientIo } from './client-commands.js';
-import { appendLines, defaultReceiptsFile, readLines, receiptLine, type Line } from './receipts-file.js';
+import { EXIT, exitCodeOf, processIo, progress, readRungs, readTransaction, report, type ClientIo } from './client-commands.js';
+import { appendLines, readLines, receiptLine, type Line } from './receipts-file.js';
+import { COMMON_OPTIONS, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
 import { doneKey, groupView, unfinished, type GroupView } from './group-file.js';
 import * as out from './group-output.js';
 
@@ -37,15 +38,7 @@ prints the signed receipt of any record a server dropped or changed (exit 5).
 
 type GroupCommand = 'submit' | 'status' | 'cancel' | 'renew' | 'audit';
 
-const OPTIONS = {
-  server: { type: 'string', multiple: true },
-  socks: { type: 'string' },
-  timeout: { type: 'string' },
-  receipts: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = { ...COMMON_OPTIONS, server: { type: 'string', multiple: true }, receipts: { type: 'string' } } as const;
 
 const EXTRA = {
   submit: { need: { type: 'string' }, stagger: { type: 'string' }, window: { type: 'string' }, rung: { type: 'string', multiple: true } },
@@ -112,11 +105,7 @@ function serversOf(values: Values, env: NodeJS.ProcessEnv): GroupServer[] {
   return given.map((s) => {
     const pinned = PINNED.exec(s);
     const server = pinned ? pinned[2]! : s;
-    try {
-      new URL(server);
-    } catch {
-      throw new UsageError(`--server is not a URL: ${server}`);
-    }
+    serverUrl(server);
     return { server, ...(pinned ? { expectKey: pinned[1]!.toLowerCase() } : {}) };
   });
 }
@@ -129,19 +118,17 @@ function seconds(value: unknown, name: string, positive = false): number | undef
 }
 
 function context(values: Values, io: ClientIo, servers: readonly string[], staggerSeconds?: number): Context {
-  const given = values.socks ?? io.env.RELAYSTORE_SOCKS;
-  // Servers on this machine need no Tor; anything else only ever through it.
-  const socks = given ?? (servers.every((s) => isLoopbackUrl(new URL(s))) ? null : 'socks5h://127.0.0.1:9050');
-  const timeout = seconds(values.timeout, 'timeout', true);
+  const socks = socksOf(values, io.env, servers.map((s) => new URL(s)));
+  const timeoutMs = timeoutMsOf(values);
   let relays: RelayStoreGroup;
   try {
-    relays = new RelayStoreGroup({ socks, ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}), ...(staggerSeconds ? { staggerMs: staggerSeconds * 1000 } : {}) });
+    relays = new RelayStoreGroup({ socks, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(staggerSeconds ? { staggerMs: staggerSeconds * 1000 } : {}) });
     // Each server and the SOCKS URL are checked here, before anything is sent anywhere.
     for (const server of servers) new RelayStoreClient({ server, socks });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const file = receiptsFileOf(values, io.env);
   return { io, json: values.json === true, quiet: values.quiet === true, socks, file, relays };
 }
 
@@ -216,7 +203,7 @@ function live(view: GroupView): GroupMember[] {
 
 async function statusGroup(values: Values, positionals: string[], io: ClientIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('status takes one group id');
-  const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const file = receiptsFileOf(values, io.env);
   const interval = seconds(values.interval, 'interval', true) ?? 10;
   let last = '';
   for (;;) {
@@ -252,7 +239,7 @@ function cancelExit(report: CancelReport): number {
 
 async function cancelGroup(values: Values, positionals: string[], io: ClientIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('cancel takes one group id (the tokens come from the receipts file)');
-  const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const file = receiptsFileOf(values, io.env);
   const { view } = await loadGroup({ file }, positionals[0]);
   const members = live(view);
   const c = context(values, io, members.map((m) => m.server), seconds(values.stagger, 'stagger'));
@@ -267,7 +254,7 @@ async function cancelGroup(values: Values, positionals: string[], io: ClientIo):
 }
 
 async function renewGroup(values: Values, positionals: string[], io: ClientIo): Promise<number> {
-  const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const file = receiptsFileOf(values, io.env);
   const { view } = await loadGroup({ file }, positionals[0]);
   const tx = await readPlaintext(values, positionals.slice(1), io);
   const window = seconds(values.window, 'window');
@@ -292,7 +279,7 @@ async function renewGroup(values: Values, positionals: string[], io: ClientIo): 
 
 async function auditReceipts(values: Values, positionals: string[], io: ClientIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError('audit takes at most one group id');
-  const file = values.receipts ?? io.env.RELAYSTORE_RECEIPTS ?? defaultReceiptsFile();
+  const file = receiptsFileOf(values, io.env);
   if (positionals[0] !== undefined) await loadGroup({ file }, positionals[0]);
   const members = unfinished(await readLines(file), positionals[0]);
   const c = context(values, io, members.map((m) => m.server));

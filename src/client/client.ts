@@ -1,6 +1,7 @@
 // RelayStoreClient: the wallet side of SPEC §3. Seals on the client, reaches the server through
 // Tor (socks5h, fresh SOCKS credentials per request), and trusts nothing it cannot verify.
 import { SocksTransport, DirectTransport, freshCredentials, type Transport } from '../net/transport.js';
+import { isLoopbackHost } from '../net/route.js';
 import { verifyReceipt } from '../keys/receipts.js';
 import { keyIdOf } from '../keys/keyring.js';
 import type { LocktimeType } from '../domain/locktime.js';
@@ -65,11 +66,6 @@ function expectShape<T extends TSchema>(schema: T, json: unknown, what: string):
   throw new BadResponseError(`${what} is not as SPEC §3 describes (${fault?.instancePath || '/'} ${fault?.message ?? ''})`);
 }
 
-export function isLoopbackUrl(url: URL): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 export class RelayStoreClient {
   readonly server: URL;
   private readonly transport: Transport;
@@ -81,7 +77,7 @@ export class RelayStoreClient {
     if (this.server.protocol !== 'http:' && this.server.protocol !== 'https:') throw new TypeError(`the server URL must be http:// or https:// (got ${options.server})`);
     if (options.socks === null) {
       // Never fall back to a direct connection silently: only a server on this machine may be reached without Tor.
-      if (!isLoopbackUrl(this.server)) throw new TypeError(`${this.server.host} can only be reached through Tor: give a socks5h:// URL`);
+      if (!isLoopbackHost(this.server.hostname)) throw new TypeError(`${this.server.host} can only be reached through Tor: give a socks5h:// URL`);
       this.transport = new DirectTransport();
     } else {
       this.transport = new SocksTransport(options.socks);
