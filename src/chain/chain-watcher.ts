@@ -1,6 +1,7 @@
 // Follows the chain tip and the fee estimates through every configured explorer, each over its own
-// circuit, and keeps the best answer. Down, slow, lagging or garbage-answering explorers only make
-// it less current.
+// circuit. No single explorer decides: with two or more answering, the tip is the highest height that
+// at least two of them reach, and the fee estimate is the median. Down, slow, lagging, lying or
+// garbage-answering explorers only make it less current.
 import type { Tip } from '../domain/locktime.js';
 import type { Esplora, FeeEstimatesAnswer } from './esplora.js';
 import { estimateAt } from './fee-estimates.js';
@@ -43,17 +44,16 @@ export class ChainWatcher {
   }
 
   /**
-   * The fee rate (sat/vB) the explorers expect for confirmation within the target, or null.
-   * The highest recent one: the goal is confirmation, and the submitter's own ladder caps the cost.
+   * The fee rate (sat/vB) the explorers expect for confirmation within the target, or null: the
+   * median of the recent ones, the lower middle one of an even count. One explorer can then neither
+   * make the submitter pay the dearest rung nor, with three or more, start the ladder low; with two,
+   * a low liar only delays (the ladder climbs), a high one is outvoted.
    */
   feeEstimate(): number | null {
     const maxAge = this.options.feeMaxAgeMs ?? 4 * this.options.pollIntervalMs;
     const now = this.options.clock.now();
-    let best: number | null = null;
-    for (const { rate, at } of this.estimates.values()) {
-      if (now - at <= maxAge && (best === null || rate > best)) best = rate;
-    }
-    return best;
+    const rates = [...this.estimates.values()].filter(({ at }) => now - at <= maxAge).map(({ rate }) => rate);
+    return rates.length === 0 ? null : rates.sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)]!;
   }
 
   onTip(listener: TipListener): void {
@@ -91,23 +91,19 @@ export class ChainWatcher {
       Promise.all(this.options.explorers.map((e, i) => e.tip(this.credentialsFor(i)))),
       Promise.all(this.options.explorers.map(async (e, i) => this.noteEstimates(i, await e.feeEstimates(this.credentialsFor(i))))),
     ]);
-    let best: Tip | null = null;
-    answers.forEach((answer, i) => {
-      const explorer = this.options.explorers[i]!;
-      const state = answer.kind === 'tip' ? 'ok' : answer.reason;
-      if (this.lastState.get(explorer.base) !== state) {
-        // Log changes only: a down explorer should not flood the log every poll.
-        this.options.log.log(answer.kind === 'tip' ? 'info' : 'warn', 'explorer_tip', { explorer: explorer.label, state });
-        this.lastState.set(explorer.base, state);
-      }
-      if (answer.kind === 'tip' && (best === null || answer.tip.height > best.height)) best = answer.tip;
-    });
-    if (best === null) return;
-    const next: Tip = best;
-    if (this.tip && this.tip.hash === next.hash) return;
+    answers.forEach((answer, i) => this.noteState(this.options.explorers[i]!, answer.kind === 'tip' ? 'ok' : answer.reason));
+    const next = agreedTip(answers.flatMap((a) => (a.kind === 'tip' ? [a.tip] : [])));
+    if (next === null || (this.tip && this.tip.hash === next.hash)) return;
     this.tip = next;
     this.options.log.log('info', 'tip', { height: next.height, medianTime: next.medianTime });
     for (const listener of this.listeners) listener(next);
+  }
+
+  /** Logs changes only: a down explorer should not flood the log every poll. */
+  private noteState(explorer: Esplora, state: string): void {
+    if (this.lastState.get(explorer.base) === state) return;
+    this.options.log.log(state === 'ok' ? 'info' : 'warn', 'explorer_tip', { explorer: explorer.label, state });
+    this.lastState.set(explorer.base, state);
   }
 
   private noteEstimates(i: number, answer: FeeEstimatesAnswer): void {
@@ -122,4 +118,17 @@ export class ChainWatcher {
     if (this.timer) clearTimeout(this.timer);
     await this.polling;
   }
+}
+
+/**
+ * The tip that no explorer claims alone: the highest height that at least two answers reach (one
+ * lying or buggy explorer ahead cannot make immature transactions look mature; one lagging behind
+ * holds nothing back once three answer). At that height, the block with the earliest median time,
+ * so a time lock is never judged against a claimed future. A lone answer is taken as it is.
+ */
+export function agreedTip(tips: readonly Tip[]): Tip | null {
+  if (tips.length === 0) return null;
+  const heights = tips.map((t) => t.height).sort((a, b) => b - a);
+  const height = heights[Math.min(1, heights.length - 1)]!;
+  return tips.filter((t) => t.height === height).reduce((a, b) => (b.medianTime < a.medianTime ? b : a));
 }
