@@ -144,6 +144,19 @@ test('a transaction that vanishes (dropped or reorganised out) is broadcast agai
   t.is((await w.state(id)).state, State.Broadcast);
 });
 
+test('broadcastAt is the first acceptance: sending again after a drop does not move it', async (t) => {
+  const w = await setup(t);
+  const { id, txid } = await w.submit(1);
+  await w.settle();
+  const first = (await w.state(id)).broadcastAt;
+  t.is(first, Math.floor(w.nowMs / 1000));
+  w.tracker.answers.set(txid, { kind: 'unknown' });
+  w.nowMs += 30_000;
+  await w.settle();
+  t.is(w.broadcaster.sent.length, 2, 'sent again and accepted again');
+  t.like(await w.state(id), { state: State.Broadcast, broadcastAt: first });
+});
+
 test('a record cancelled before maturity is never opened or sent', async (t) => {
   const w = await setup(t);
   const { id } = await w.submit(200);

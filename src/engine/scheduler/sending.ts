@@ -105,7 +105,7 @@ export function afterBroadcast(options: Settings, r: DueRecord, ladder: Ladder, 
   const later = now + options.checkIntervalSeconds;
   switch (outcome.kind) {
     case 'accepted':
-      return { ...base, to: State.Broadcast, wake: later, broadcastAt: now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, index, base.txid) };
+      return { ...base, to: State.Broadcast, wake: later, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, index, base.txid) };
     case 'superseded':
       // Another rung of the bundle is known: tracking (at once) finds out whether it confirmed.
       return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, rungHolding(ladder, outcome.txid) ?? index, outcome.txid) };
