@@ -3,7 +3,7 @@ import test from 'ava';
 import sodium from 'libsodium-wrappers';
 import nacl from 'tweetnacl';
 import { openSealed, seal, SEAL_OVERHEAD } from '../src/crypto/sealed-box.js';
-import { pad, paddedLength, isZeroTail } from '../src/crypto/padding.js';
+import { pad, paddedLength, firstNonZero } from '../src/crypto/padding.js';
 import { fixture, type SealingFixtures } from './support/fixtures.js';
 const f = fixture<SealingFixtures>('sealing.json');
 const pk = Buffer.from(f.key.publicKey, 'hex');
@@ -66,13 +66,13 @@ for (const [txLength, expected] of PADDING) {
     const tx = new Uint8Array(txLength).fill(0xab);
     const padded = pad(tx);
     t.is(padded.length, expected);
-    t.true(isZeroTail(padded, txLength));
+    t.is(firstNonZero(padded, txLength), -1);
   });
 }
 
 test('a non-zero byte anywhere after the transaction is not padding', (t) => {
   const padded = pad(new Uint8Array(100).fill(1));
-  t.true(isZeroTail(padded, 100));
+  t.is(firstNonZero(padded, 100), -1);
   padded[511] = 1;
-  t.false(isZeroTail(padded, 100));
+  t.is(firstNonZero(padded, 100), 511);
 });

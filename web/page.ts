@@ -1,32 +1,20 @@
 // The page's script, when JavaScript is on: seals in the browser before anything is sent, so that the
 // server never sees the transaction before it matures. Bundled by scripts/build-page.ts from the same
 // modules the client library and the server use: a rule the page needs is one import here.
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { parseTransaction, sealTransaction } from '../src/client/envelope.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { parseTransaction, sealTransaction, submitRequestOf } from '../src/client/envelope.js';
 import { seal } from '../src/crypto/sealed-box.js';
-import { checkStamp, requiredBits, solveInSlices, solveStamp, type StampProgress } from '../src/domain/stamp.js';
-import type { Tip } from '../src/domain/locktime.js';
+import { bitsAsked, checkStamp, requiredBits, solveInSlices, solveStamp, STAMP_ROUNDS, type StampProgress } from '../src/domain/stamp.js';
+import type { SubmitRequest } from '../src/wire/submit-request.js';
+import type { ErrorBody, ServerInfo, SubmitAnswer } from '../src/wire/answers.js';
 
 // The bundle exports what it computes with, so that the tests hold this very file (as the browser
 // runs it) to the fixture tables.
 export { parseTransaction, sealTransaction, seal, checkStamp, requiredBits, solveStamp };
 
-/** Stamps computed for one submission at most: the price can rise while one is computed (as in the client library). */
-const STAMP_ROUNDS = 3;
-
 type Row = readonly [name: string, value: string, cls?: string];
 
-interface SubmissionAnswer {
-  readonly id: string;
-  readonly locktime: number;
-  readonly locktimeType: string;
-  readonly token: string;
-  readonly receipt: string;
-}
-
-type Answer =
-  | { readonly ok: true; readonly status: number; readonly body: SubmissionAnswer }
-  | { readonly ok: false; readonly status: number; readonly body: { readonly error: { readonly code: string; readonly message: string } } };
+type Answer = { readonly ok: true; readonly status: number; readonly body: SubmitAnswer } | { readonly ok: false; readonly status: number; readonly body: ErrorBody };
 
 function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   const element = document.getElementById(id);
@@ -59,7 +47,7 @@ function show(result: HTMLElement, kind: string, rows: readonly Row[], text: str
 }
 
 interface SealedForm {
-  readonly body: Record<string, unknown>;
+  readonly body: SubmitRequest;
   readonly txid: string;
   readonly id: string;
   readonly size: number;
@@ -70,20 +58,14 @@ interface SealedForm {
 function sealForm(form: HTMLFormElement, tx: string, delay: string): SealedForm {
   const parsed = parseTransaction(tx);
   const sealed = sealTransaction(hexToBytes(form.dataset.publicKey ?? ''), parsed);
-  const body: Record<string, unknown> = { locktime: parsed.locktime, sealed: bytesToHex(sealed.sealed), keyId: form.dataset.keyId };
-  if (delay !== '') body.window = Number(delay);
+  const body = submitRequestOf(sealed, form.dataset.keyId, delay !== '' ? Number(delay) : undefined);
   return { body, txid: parsed.txid, id: sealed.id, size: sealed.sealed.length, locktime: parsed.locktime };
-}
-
-interface Admission {
-  readonly tip: Tip | null;
-  readonly admission?: { readonly bits: number };
 }
 
 /** The stamp SPEC §8 asks for now (at least `asked` bits), computed here in slices; none while the server is calm. */
 async function stampFor(sealed: SealedForm, asked: number, result: HTMLElement): Promise<string | undefined> {
-  const info = (await (await fetch('/v1/info', { credentials: 'omit', referrerPolicy: 'no-referrer' })).json()) as Admission;
-  const terms = { admissionBits: info.admission?.bits ?? 0, sealedBytes: sealed.size, locktime: sealed.locktime, tip: info.tip, now: Math.floor(Date.now() / 1000) };
+  const info = (await (await fetch('/v1/info', { credentials: 'omit', referrerPolicy: 'no-referrer' })).json()) as ServerInfo;
+  const terms = { admissionBits: info.admission.bits, sealedBytes: sealed.size, locktime: sealed.locktime, tip: info.tip, now: Math.floor(Date.now() / 1000) };
   const bits = Math.max(requiredBits(terms), asked);
   if (bits === 0) return undefined;
   return solveInSlices(sealed.id, sealed.locktime, bits, { onProgress: (p) => show(result, 'note', [], working(p)) });
@@ -97,7 +79,7 @@ function working(p: StampProgress): string {
     `${p.tried.toLocaleString('en-US')} tried so far. You can keep using this page.`;
 }
 
-async function send(body: Record<string, unknown>): Promise<Answer> {
+async function send(body: SubmitRequest): Promise<Answer> {
   const res = await fetch('/v1/transactions', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -108,7 +90,7 @@ async function send(body: Record<string, unknown>): Promise<Answer> {
   return { status: res.status, ok: res.ok, body: await res.json() } as Answer;
 }
 
-function stored(status: number, answer: SubmissionAnswer, txid: string): [readonly Row[], string] {
+function stored(status: number, answer: SubmitAnswer, txid: string): [readonly Row[], string] {
   const rows: Row[] = [
     ['id', answer.id],
     ['txid', txid],
@@ -132,7 +114,7 @@ async function sendStamped(sealed: SealedForm, result: HTMLElement): Promise<Ans
     show(result, 'note', [], 'Sealed in this browser; sending…');
     const answer = await send(stamp === undefined ? sealed.body : { ...sealed.body, stamp });
     if (answer.ok || answer.body.error.code !== 'stamp_required' || round >= STAMP_ROUNDS) return answer;
-    asked = Number(/(\d+) bits/.exec(answer.body.error.message)?.[1] ?? 0);
+    asked = bitsAsked(answer.body.error.message);
   }
 }
 

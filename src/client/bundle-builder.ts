@@ -2,10 +2,9 @@
 // a signed PSBT (its fee from the input values it carries) or a raw transaction with a stated fee.
 // The rules are checked by src/domain/bundle.ts, the server's own code, before anything is sealed.
 import { Psbt } from 'bitcoinjs-lib';
-import { hexToBytes } from '@noble/hashes/utils.js';
 import { encodeBundle, parseTx, type Ladder, type RungDraft } from '../domain/bundle.js';
 import { locktimeType } from '../domain/locktime.js';
-import type { Plaintext } from './envelope.js';
+import { bytesOfHex, type Plaintext } from './envelope.js';
 import { BadBundleError } from './errors/bad-bundle-error.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
 
@@ -53,9 +52,7 @@ function draftOf(items: readonly RungItem[], r: number): RungDraft {
 function fromRaw(item: { readonly tx: string | Uint8Array; readonly fee: bigint | number }, where: string): { bytes: Uint8Array; fee: bigint } {
   if (typeof item.fee === 'number' && !Number.isSafeInteger(item.fee)) throw new BadTransactionError(`${where}: the fee must be a whole number of satoshis`);
   if (typeof item.tx !== 'string') return { bytes: item.tx, fee: BigInt(item.fee) };
-  const hex = item.tx.trim();
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) throw new BadTransactionError(`${where} is not hex`);
-  return { bytes: hexToBytes(hex), fee: BigInt(item.fee) };
+  return { bytes: bytesOfHex(item.tx, where), fee: BigInt(item.fee) };
 }
 
 /** A signed PSBT's transaction and fee; finalized here if the wallet left that step out. */

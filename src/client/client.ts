@@ -9,8 +9,8 @@ import Value from 'typebox/value';
 import type { Static, TSchema } from 'typebox';
 import { CancelAnswer, ErrorBody, RecordStatus, ServerInfo, SubmitAnswer } from '../wire/answers.js';
 import type { SubmitRequest } from '../wire/submit-request.js';
-import { parseTransaction, sealTransaction, type Plaintext, type SealedTransaction } from './envelope.js';
-import { requiredBits, solveInSlices, type StampProgress } from '../domain/stamp.js';
+import { parseTransaction, sealTransaction, submitRequestOf, type Plaintext, type SealedTransaction } from './envelope.js';
+import { bitsAsked, requiredBits, solveInSlices, STAMP_ROUNDS, type StampProgress } from '../domain/stamp.js';
 import { buildBundle, rungSummaries, type RungItem, type RungSummary } from './bundle-builder.js';
 import { BadResponseError } from './errors/bad-response-error.js';
 import { BadReceiptError } from './errors/bad-receipt-error.js';
@@ -33,9 +33,6 @@ export interface RelayStoreClientOptions {
   /** Told how a stamp search goes while a busy server asks for one (SPEC §8): after every slice of about 50 ms. */
   readonly onStampProgress?: (progress: StampProgress) => void;
 }
-
-/** Stamps computed for one submission at most: the price can rise while one is computed, not without end. */
-const STAMP_ROUNDS = 3;
 
 export interface Submission {
   readonly id: string;
@@ -125,12 +122,7 @@ export class RelayStoreClient {
     if (sealed.sealed.length > info.limits.maxSealedBytes) {
       throw new BadTransactionError(`the sealed transaction (${sealed.sealed.length} bytes) is larger than this server takes (${info.limits.maxSealedBytes})`);
     }
-    const request: SubmitRequest = {
-      locktime: parsed.locktime,
-      sealed: Buffer.from(sealed.sealed).toString('hex'),
-      keyId: info.sealing.keyId,
-      ...(options.window !== undefined ? { window: options.window } : {}),
-    };
+    const request = submitRequestOf(sealed, info.sealing.keyId, options.window);
     let answer: { status: number; json: unknown };
     ({ answer, info } = await this.postStamped(request, sealed, info));
     const a = verifiedAnswer(answer.json, sealed, parsed.locktime, info.receipts.publicKey);
@@ -161,7 +153,7 @@ export class RelayStoreClient {
       } catch (err) {
         if (!(err instanceof ServerError && err.code === 'stamp_required') || round >= STAMP_ROUNDS) throw err;
         info = await this.info();
-        asked = Number(/(\d+) bits/.exec(err.message)?.[1] ?? 0);
+        asked = bitsAsked(err.message);
       }
     }
   }

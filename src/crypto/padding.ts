@@ -18,8 +18,3 @@ export function firstNonZero(plaintext: Uint8Array, offset: number): number {
   for (let i = offset; i < plaintext.length; i++) if (plaintext[i] !== 0) return i;
   return -1;
 }
-
-/** True when every byte from `offset` to the end is zero. */
-export function isZeroTail(plaintext: Uint8Array, offset: number): boolean {
-  return firstNonZero(plaintext, offset) === -1;
-}

@@ -68,6 +68,12 @@ export function invalid(code: OpeningCode, detail: string): InvalidLadder {
   return { kind: 'invalid', code, detail };
 }
 
+/** bad_padding when anything but zero follows the transaction or bundle that ends at `end` (SPEC §2), else null. */
+export function paddingFault(plaintext: Uint8Array, end: number, what: 'transaction' | 'bundle'): InvalidLadder | null {
+  const stray = firstNonZero(plaintext, end);
+  return stray === -1 ? null : invalid('bad_padding', `a non-zero byte at ${stray}, after the ${what}'s ${end} bytes`);
+}
+
 export function isBundle(plaintext: Uint8Array): boolean {
   return plaintext.length >= 4 && BUNDLE_MAGIC.every((b, i) => plaintext[i] === b);
 }
@@ -102,9 +108,7 @@ export function parseTx(bytes: Uint8Array): ParsedTx | null {
 export function decodeBundle(plaintext: Uint8Array, declaredLocktime: number): LadderResult {
   const layout = readLayout(plaintext);
   if (layout.kind === 'invalid') return layout;
-  const stray = firstNonZero(plaintext, layout.end);
-  if (stray !== -1) return invalid('bad_padding', `a non-zero byte at ${stray}, after the bundle's ${layout.end} bytes`);
-  return checkDrafts(layout.rungs, declaredLocktime);
+  return paddingFault(plaintext, layout.end, 'bundle') ?? checkDrafts(layout.rungs, declaredLocktime);
 }
 
 /** The client's side: the same rules as decodeBundle, then the RSB1 bytes (unpadded) to seal. */

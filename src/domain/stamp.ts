@@ -121,6 +121,14 @@ function incrementHex(message: Uint8Array, from: number): void {
   }
 }
 
+/** Stamps a client computes for one submission at most: the price can rise while one is computed, not without end. */
+export const STAMP_ROUNDS = 3;
+
+/** The bits a stamp_required refusal asks for, as its message says them ("… a stamp of N bits …", engine/intake.ts); 0 if it does not. */
+export function bitsAsked(message: string): number {
+  return Number(/(\d+) bits/.exec(message)?.[1] ?? 0);
+}
+
 /** Searches until it finds a stamp; for small `bits` (tests, fixtures). Callers with real work use StampSearch in slices. */
 export function solveStamp(id: string, locktime: number, bits: number, start?: Uint8Array): string {
   const search = new StampSearch(id, locktime, bits, start);

@@ -1,5 +1,6 @@
 // Intake: validates a submission, derives id/token/receipt and hands it to the store. Knows no HTTP.
 import { createHash } from 'node:crypto';
+import { Compile } from 'typebox/compile';
 import { locktimeType, LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
 import { refuse, type Refusal, type CancelOutcome, type StatusOutcome, type SubmitOutcome } from '../domain/outcomes.js';
 import { BLOCKS_PER_YEAR, SECONDS_PER_YEAR, checkStamp, requiredBits } from '../domain/stamp.js';
@@ -11,7 +12,7 @@ import type { KeyRing, SealingKey } from '../keys/keyring.js';
 import { PoolSigner, type ReceiptSigner } from '../keys/receipt-signer.js';
 import type { Store } from '../store/store.js';
 import { nowSeconds, type Clock } from '../util/clock.js';
-import type { SubmitAnswer } from '../wire/answers.js';
+import { RecordId, type SubmitAnswer } from '../wire/answers.js';
 import { submitRequestChecker, type SubmitCheck, type SubmitRequest } from '../wire/submit-request.js';
 
 const STORE_FULL = 'the store holds as much as it may; try later';
@@ -37,7 +38,8 @@ export interface IntakeDeps {
   readonly signer?: ReceiptSigner;
 }
 
-const ID_RE = /^[0-9a-f]{32}$/;
+/** What the wire contract calls an id; anything else cannot name a record. */
+const ID = Compile(RecordId);
 const TOKEN_RE = /^[0-9a-fA-F]{64}$/;
 
 export class Intake {
@@ -128,7 +130,7 @@ export class Intake {
   }
 
   async status(id: string): Promise<StatusOutcome> {
-    if (!ID_RE.test(id)) return refuse('not_found', 'no transaction has this id');
+    if (!ID.Check(id)) return refuse('not_found', 'no transaction has this id');
     const record = await this.deps.store.get(id);
     if (!record) return refuse('not_found', 'no transaction has this id');
     return { kind: 'found', view: viewOf(record) };
@@ -137,7 +139,7 @@ export class Intake {
   async cancel(id: string, authorization: string | undefined): Promise<CancelOutcome> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) return refuse('unauthorized', 'cancelling needs "Authorization: Bearer <token>"');
-    if (!ID_RE.test(id)) return refuse('not_found', 'no transaction has this id');
+    if (!ID.Check(id)) return refuse('not_found', 'no transaction has this id');
     const record = await this.deps.store.get(id);
     if (!record) return refuse('not_found', 'no transaction has this id');
     const presented = match[1]!;

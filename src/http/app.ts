@@ -14,6 +14,7 @@ import { describeError, type Logger } from '../util/log.js';
 import { VERSION, type CancelAnswer, type Fees, type ServerInfo } from '../wire/answers.js';
 import { MAX_RUNGS, MAX_TX_PER_RUNG } from '../domain/bundle.js';
 import type { Network } from '../wire/vocabulary.js';
+import { submitBodyLimit } from '../wire/submit-request.js';
 
 export interface AppDeps {
   readonly intake: Intake;
@@ -117,7 +118,7 @@ function apiRoutes(router: Router, deps: AppDeps): void {
 
 async function submit(ctx: Koa.Context, deps: AppDeps): Promise<void> {
   // Hex doubles the sealed size; the rest of the JSON is small.
-  const body = await readJson(ctx, deps.limits.maxSealedBytes * 2 + 4096);
+  const body = await readJson(ctx, submitBodyLimit(deps.limits));
   let outcome;
   try {
     outcome = await deps.intake.submit(body);

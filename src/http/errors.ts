@@ -23,6 +23,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unavailable: 503,
 };
 
+/** The page's answers: the API's, and one of its own (it reads a transaction in clear, which the API never does). */
+export const PAGE_STATUS: Record<ErrorCode | 'invalid_transaction', number> = { ...HTTP_STATUS, invalid_transaction: 400 };
+
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }

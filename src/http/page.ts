@@ -6,10 +6,10 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import { serverInfo, type AppDeps } from './app.js';
 import type { Refusal } from '../domain/outcomes.js';
-import type { SubmitRequest } from '../wire/submit-request.js';
-import { parseTransaction, sealTransaction, type SealedTransaction } from '../client/envelope.js';
+import { submitBodyLimit, type SubmitRequest } from '../wire/submit-request.js';
+import { parseTransaction, sealTransaction, submitRequestOf, type SealedTransaction } from '../client/envelope.js';
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
-import { HTTP_STATUS, HttpRefusal } from './errors.js';
+import { HttpRefusal, PAGE_STATUS } from './errors.js';
 import { readForm } from './body.js';
 import { cancelledHtml, homeHtml, layout, NO_JS_WORK, problemHtml, receiptHtml, statusHtml } from './page-html.js';
 
@@ -57,9 +57,9 @@ function answerHtml(ctx: Koa.Context, status: number, title: string, main: strin
   ctx.body = layout(title, main);
 }
 
-/** A refusal as a page, with the status and code the API would answer. */
-function refusedPage(ctx: Koa.Context, refusal: Pick<Refusal, 'code' | 'message'>): void {
-  answerHtml(ctx, HTTP_STATUS[refusal.code], 'Refused', problemHtml(refusal.code, refusal.message));
+/** A refusal as a page, with the status and code the API would answer (or the page's own, for a transaction it cannot read). */
+function refusedPage(ctx: Koa.Context, refusal: { readonly code: Refusal['code'] | 'invalid_transaction'; readonly message: string }): void {
+  answerHtml(ctx, PAGE_STATUS[refusal.code], 'Refused', problemHtml(refusal.code, refusal.message));
 }
 
 function serveAsset(ctx: Koa.Context, assets: ReadonlyMap<string, PageAsset>): void {
@@ -84,11 +84,10 @@ async function submitForm(ctx: Koa.Context, deps: PageDeps): Promise<void> {
   // Refused before the transaction is read: a form cannot carry a stamp, and the server does no work for free.
   const { bits } = deps.admission();
   if (bits > 0) return refusedPage(ctx, { code: 'stamp_required', message: `This server is busy and asks every submission for a proof of work (${bits} bits or more). ${NO_JS_WORK}` });
-  const form = await formOrRefusal(ctx, deps.limits.maxSealedBytes * 2 + 4096);
+  const form = await formOrRefusal(ctx, submitBodyLimit(deps.limits));
   if (!form) return;
   const sealed = sealFormTransaction(form, deps.keys.current.publicKey);
-  // Not an API code: the API never sees a transaction in clear.
-  if (sealed instanceof BadTransactionError) return answerHtml(ctx, 400, 'Refused', problemHtml('invalid_transaction', sealed.message));
+  if (sealed instanceof BadTransactionError) return refusedPage(ctx, { code: 'invalid_transaction', message: sealed.message });
   const outcome = await deps.intake.submit(formRequest(form, sealed, deps.keys.current.keyId));
   if (outcome.kind === 'refused') return refusedPage(ctx, outcome);
   const isNew = outcome.kind === 'accepted';
@@ -107,12 +106,7 @@ function sealFormTransaction(form: URLSearchParams, publicKey: Uint8Array): Seal
 /** The API's request body for what the form handed in; Intake judges the window as typed. */
 function formRequest(form: URLSearchParams, sealed: SealedTransaction, keyId: string): SubmitRequest {
   const windowText = (form.get('window') ?? '').trim();
-  return {
-    locktime: sealed.locktime,
-    sealed: Buffer.from(sealed.sealed).toString('hex'),
-    keyId,
-    ...(windowText !== '' ? { window: Number(windowText) } : {}),
-  };
+  return submitRequestOf(sealed, keyId, windowText !== '' ? Number(windowText) : undefined);
 }
 
 async function statusPage(ctx: Koa.Context, deps: PageDeps): Promise<void> {

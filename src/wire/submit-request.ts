@@ -35,6 +35,11 @@ export function submitRequestSchema(limits: SubmitLimits) {
 }
 export type SubmitRequest = Static<ReturnType<typeof submitRequestSchema>>;
 
+/** The largest body a submission needs: the hex of the largest sealed blob, and room for the other fields. */
+export function submitBodyLimit(limits: SubmitLimits): number {
+  return limits.maxSealedBytes * 2 + 4096;
+}
+
 export interface Refusal {
   readonly code: ErrorCode;
   readonly message: string;
