@@ -81,6 +81,40 @@ test('non-final answers wait for a later tip before trying again', async (t) => 
   t.is((await w.state(id)).state, State.Broadcast);
 });
 
+test('a non-final hold is the tip the send was judged at, not the one when the answer came back', async (t) => {
+  const w = await setup(t);
+  const { id } = await w.submit(100);
+  let answer!: () => void;
+  w.broadcaster.gate = new Promise((resolve) => (answer = resolve));
+  w.broadcaster.next = [{ kind: 'non_final', reason: 'non-final' }];
+  await w.scheduler.tick();
+  t.is(w.broadcaster.calls.length, 1, 'out at tip 100');
+  w.mine(1);
+  w.broadcaster.gate = null;
+  answer();
+  await w.scheduler.idle();
+  t.like(await w.state(id), { state: State.Broadcasting, holdHeight: 100 });
+  w.nowMs += 60_000;
+  await w.settle();
+  t.is(w.broadcaster.calls.length, 2, 'tip 101 is past the tip it was judged at: tried again at once');
+  t.is((await w.state(id)).state, State.Broadcast);
+});
+
+test('a non-final hold at a height the chain never reached (one explorer ran ahead) ends when the tip comes back', async (t) => {
+  const w = await setup(t);
+  const { id } = await w.submit(100);
+  const real = w.tip!;
+  w.tip = { ...real, height: 150, hash: 'ff'.repeat(32) };
+  w.broadcaster.next = [{ kind: 'non_final', reason: 'non-final' }];
+  await w.settle();
+  t.like(await w.state(id), { state: State.Broadcasting, holdHeight: 150 });
+  w.tip = { ...real, height: real.height + 1, hash: '02'.repeat(32) };
+  w.nowMs += 60_000;
+  await w.settle();
+  t.is(w.broadcaster.calls.length, 2, 'not held until the real chain passes 150');
+  t.is((await w.state(id)).state, State.Broadcast);
+});
+
 test('unreachable explorers are retried with growing backoff, without giving up', async (t) => {
   const w = await setup(t);
   const { id } = await w.submit(1);

@@ -31,9 +31,13 @@ export async function retryDue(ctx: Context, tip: Tip | null, now: number): Prom
   return { toOpen, held: (await store.transition(later)).size };
 }
 
-/** Non-final answers (and fee refusals of the top rung) are retried only once the tip has moved past where they came. */
+/**
+ * Non-final answers (and fee refusals of the top rung) are retried only once the tip has moved off the
+ * height they were judged at: on past it as blocks come, or back below it (a reorganisation, or a
+ * height that was never the real chain's), so no height, right or wrong, holds a record longer.
+ */
 function isHeld(r: DueRecord, tip: Tip | null): boolean {
-  return r.holdHeight !== null && (tip === null || tip.height <= r.holdHeight);
+  return r.holdHeight !== null && (tip === null || tip.height === r.holdHeight);
 }
 
 /** Sends a claimed record's rung; one refused for its fee is followed at once by the next (SPEC §7). */
@@ -42,12 +46,14 @@ export async function sendRecord(ctx: Context, record: DueRecord): Promise<void>
   if (!ladder) return;
   let index = record.rung ?? chooseRung(ladder.rungs, ctx.options.feeEstimate());
   for (;;) {
+    // The tip the explorers judge it against: it may move while the send is out.
+    const judged = ctx.options.tip();
     const outcome = await broadcastRung(ctx.options.broadcaster, ladder, index);
     const current = await ctx.options.store.get(record.id);
     if (!current || current.state !== State.Broadcasting) return;
     logOutcome(ctx.options.log, ladder, index, outcome);
     const next = outcome.kind === 'fee_too_low' ? nextRung(index, ladder.rungs.length) : null;
-    if (next === null) return finish(ctx, current, ladder, index, outcome);
+    if (next === null) return finish(ctx, current, { ladder, index, outcome, judged });
     // Stored before it is sent, so a restart resumes at this rung and never goes back.
     ctx.options.log.log('info', 'climb', { rung: next, reason: 'fee' });
     if (!(await save(ctx, climbTo(current, next, nowSeconds(ctx.options.clock), ladder)))) return;
@@ -75,8 +81,16 @@ function logOutcome(log: Logger, ladder: Ladder, index: number, outcome: Broadca
   });
 }
 
-async function finish(ctx: Context, r: DueRecord, ladder: Ladder, index: number, outcome: BroadcastOutcome): Promise<void> {
-  const t = afterBroadcast(ctx.options, r, ladder, index, outcome, nowSeconds(ctx.options.clock));
+/** One send of rung `index` of `ladder`, its outcome, and the tip when it went out. */
+export interface Attempt {
+  readonly ladder: Ladder;
+  readonly index: number;
+  readonly outcome: BroadcastOutcome;
+  readonly judged: Tip | null;
+}
+
+async function finish(ctx: Context, r: DueRecord, attempt: Attempt): Promise<void> {
+  const t = afterBroadcast(ctx.options, r, attempt, nowSeconds(ctx.options.clock));
   if (t.to === State.Rejected) ctx.ladders.forget(r.id);
   await save(ctx, t);
 }
@@ -100,19 +114,19 @@ export function climbTo(r: DueRecord, next: number, now: number, ladder: Ladder 
   return { id: r.id, from: [r.state], to: State.Broadcasting, wake: now, attempts: 0, holdHeight: null, sentHeight: null, confirmations: null, ...details };
 }
 
-export function afterBroadcast(options: Settings, r: DueRecord, ladder: Ladder, index: number, outcome: BroadcastOutcome, now: number): Transition {
+export function afterBroadcast(options: Settings, r: DueRecord, { ladder, index, outcome, judged }: Attempt, now: number): Transition {
   const base = { id: r.id, from: [State.Broadcasting], ...rungFields(ladder, index) };
   const later = now + options.checkIntervalSeconds;
   switch (outcome.kind) {
     case 'accepted':
-      return { ...base, to: State.Broadcast, wake: later, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, index, base.txid) };
+      return { ...base, to: State.Broadcast, wake: later, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, index, base.txid) };
     case 'superseded':
       // Another rung of the bundle is known: tracking (at once) finds out whether it confirmed.
-      return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(options, r, rungHolding(ladder, outcome.txid) ?? index, outcome.txid) };
+      return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, rungHolding(ladder, outcome.txid) ?? index, outcome.txid) };
     case 'non_final':
     case 'fee_too_low':
       // Retried once the tip has moved: a later block may make it final, or lower the fee floor.
-      return { ...base, to: State.Broadcasting, wake: later, holdHeight: options.tip()?.height ?? 0 };
+      return { ...base, to: State.Broadcasting, wake: later, holdHeight: judged?.height ?? 0 };
     case 'rejected':
       return { ...base, to: State.Rejected, wake: purgeAt(now, options.retentionSeconds), wipe: true, errorCode: outcome.code };
     case 'unreachable':
@@ -121,9 +135,9 @@ export function afterBroadcast(options: Settings, r: DueRecord, ladder: Ladder, 
 }
 
 /** A rung went out: tracking follows it from now on, and the bump counts blocks from the tip it met first. */
-function sentNow(options: Settings, r: DueRecord, rung: number, txid: string): Pick<Transition, 'sentHeight' | 'sent'> {
+function sentNow(r: DueRecord, judged: Tip | null, rung: number, txid: string): Pick<Transition, 'sentHeight' | 'sent'> {
   const known = r.sent.some((s) => s.rung === rung && s.txid === txid);
-  return { sentHeight: r.sentHeight ?? options.tip()?.height ?? null, sent: known ? r.sent : [...r.sent, { rung, txid }] };
+  return { sentHeight: r.sentHeight ?? judged?.height ?? null, sent: known ? r.sent : [...r.sent, { rung, txid }] };
 }
 
 function rungHolding(ladder: Ladder, txid: string): number | null {
