@@ -110,7 +110,7 @@ test('cancel takes the token from the receipts file; a wrong token is a refusal 
   const receipts = join(w.dir, 'receipts.jsonl');
   const sub = await runCli(args(w, 'submit', makeTx({ locktime: 900 }).hex, '--receipts', receipts, '--json'));
   const { id } = JSON.parse(sub.stdout);
-  const wrong = await runCli(args(w, 'cancel', id, 'ab'.repeat(32)));
+  const wrong = await runCli(args(w, 'cancel', id, '--token-file', '-'), {}, 'ab'.repeat(32) + '\n');
   t.is(wrong.code, 4);
   t.regex(wrong.stderr, /403 forbidden/);
   const ok = await runCli(args(w, 'cancel', id, '--receipts', receipts));
@@ -121,6 +121,28 @@ test('cancel takes the token from the receipts file; a wrong token is a refusal 
   const unknown = await runCli(args(w, 'cancel', '00'.repeat(16), '--receipts', receipts));
   t.is(unknown.code, 2, 'no token anywhere is a usage error');
   t.regex(unknown.stderr, /no token given/);
+});
+
+test('cancel --token-file FILE keeps the token out of ps and shell history; a token as an argument still works, with a warning', async (t) => {
+  const w = await makeClientWorld(t);
+  const receipts = join(w.dir, 'receipts.jsonl');
+  const submit = async (locktime: number) => JSON.parse((await runCli(args(w, 'submit', makeTx({ locktime }).hex, '--receipts', receipts, '--json'))).stdout) as { id: string; token: string };
+  const [fromFile, fromArg] = [await submit(901), await submit(902)];
+  const tokenFile = join(w.dir, 'token');
+  await writeFile(tokenFile, `${fromFile.token}\n`, { mode: 0o600 });
+  const viaFile = await runCli(args(w, 'cancel', fromFile.id, '--token-file', tokenFile));
+  t.is(viaFile.code, 0, viaFile.stderr);
+  t.notRegex(viaFile.stderr, /visible to other users/);
+  const both = await runCli(args(w, 'cancel', fromArg.id, fromArg.token, '--token-file', tokenFile));
+  t.is(both.code, 2);
+  const missing = await runCli(args(w, 'cancel', fromArg.id, '--token-file', join(w.dir, 'nothing')));
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /cannot read .*nothing: ENOENT/);
+  const viaArg = await runCli(args(w, 'cancel', fromArg.id, fromArg.token));
+  t.is(viaArg.code, 0, viaArg.stderr);
+  t.regex(viaArg.stderr, /visible to other users \(ps\) and kept in shell history; use --token-file/);
+  const help = await runCli(['cancel', '--help']);
+  t.regex(help.stdout, /Do not give the token as an argument/);
 });
 
 test('exit codes tell usage errors, network failures and refusals apart', async (t) => {

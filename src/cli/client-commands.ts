@@ -24,7 +24,7 @@ export const CLIENT_USAGE = `client commands (they seal on this machine and talk
   relaystore submit [TX_HEX | @FILE | -] --server URL [--window SECONDS] [--expect-key KEY] [--receipts FILE]
   relaystore submit --rung ITEM[,ITEM...] [--rung ...] --server URL [...]
   relaystore status ID --server URL [--watch [--interval SECONDS]]
-  relaystore cancel ID [TOKEN] --server URL [--receipts FILE]
+  relaystore cancel ID [--token-file FILE | -] --server URL [--receipts FILE]
 
 common options:
   --server URL       the RelayStore, e.g. http://<onion>.onion            [env RELAYSTORE_SERVER]
@@ -37,8 +37,10 @@ common options:
 submit reads the transaction from its argument, from @FILE (hex or raw bytes), or from stdin
 (no argument or "-"), and appends id, txid, token and receipt to the receipts file
 (default ~/.relaystore/receipts.jsonl, mode 0600) before printing them: the token is the only
-way to cancel. cancel without TOKEN takes it from the receipts file. When the server is busy it
-asks for a proof-of-work stamp (SPEC §8): submit computes it here, with an estimate on stderr.
+way to cancel. cancel takes it from the receipts file, or from --token-file (a file holding it, or
+"-" for stdin). Do not give the token as an argument: other users see it in ps, and the shell keeps
+it in its history (a TOKEN after ID still works, with a warning). When the server is busy it asks
+for a proof-of-work stamp (SPEC §8): submit computes it here, with an estimate on stderr.
 
 a fee ladder (SPEC §7): instead of one transaction, give one --rung per alternative, cheapest
 first, each at a strictly higher fee rate and each spending some coin that the others spend
@@ -333,18 +335,40 @@ async function status(argv: string[], io: ClientIo): Promise<number> {
 }
 
 async function cancel(argv: string[], io: ClientIo): Promise<number> {
-  const { values, positionals } = parse(argv, { receipts: { type: 'string' } });
+  const { values, positionals } = parse(argv, { receipts: { type: 'string' }, 'token-file': { type: 'string' } });
   if (help(values, io)) return EXIT.ok;
   const [id, tokenArg, ...rest] = positionals;
-  if (!id || rest.length > 0) throw new UsageError('cancel takes an id and optionally its token');
+  if (!id || rest.length > 0) throw new UsageError('cancel takes one id (the token comes from the receipts file or --token-file)');
   const c = common(values, io);
-  let token = tokenArg;
-  if (token === undefined) {
-    const file = receiptsFileOf(values, io.env);
-    token = (await findReceipt(file, id))?.token;
-    if (token === undefined) throw new UsageError(`no token given and none for ${id} in ${file}`);
-  }
+  const token = await tokenOf(id, tokenArg, values, io);
   const r = await withProgress(c, io, 'cancel', c.client.cancel(id, token));
   io.out(c.json ? JSON.stringify(r) + '\n' : `${r.id}  cancelled: the sealed transaction was wiped on the server and will never be broadcast\n`);
   return EXIT.ok;
+}
+
+/** The cancel token: from --token-file (a file, or - for stdin), an argument (with a warning), or the receipts file. */
+async function tokenOf(id: string, tokenArg: string | undefined, values: { 'token-file'?: string; receipts?: string }, io: ClientIo): Promise<string> {
+  const tokenFile = values['token-file'];
+  if (tokenFile !== undefined && tokenArg !== undefined) throw new UsageError('give the token once: --token-file or an argument, not both');
+  if (tokenFile !== undefined) return readToken(tokenFile, io);
+  if (tokenArg !== undefined) {
+    io.err('relaystore cancel: a token given as an argument is visible to other users (ps) and kept in shell history; use --token-file or the receipts file\n');
+    return tokenArg;
+  }
+  const file = receiptsFileOf(values, io.env);
+  const token = (await findReceipt(file, id))?.token;
+  if (token === undefined) throw new UsageError(`no token given and none for ${id} in ${file}`);
+  return token;
+}
+
+async function readToken(file: string, io: ClientIo): Promise<string> {
+  let text: string;
+  try {
+    text = file === '-' ? (await io.readStdin()).toString('utf8') : await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new UsageError(`no token in ${file === '-' ? 'stdin' : file}`);
+  return token;
 }
