@@ -1,6 +1,5 @@
-// `relaystore submit|status|cancel` on several servers, and `renew` and `audit`: the group side of
-// the client library on the command line. Every acceptance and every outcome is written to the
-// receipts file before anything is printed; exit codes as for one server.
+// `relaystore submit|status|cancel` on several servers, `renew` and `audit`: the group client on the
+// command line. Every acceptance and outcome is written to the receipts file before it is printed.
 import { parseArgs } from 'node:util';
 import { RelayStoreClient } from '../client/client.js';
 import { FINAL_STATUSES } from '../wire/vocabulary.js';

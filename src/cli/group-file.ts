@@ -1,6 +1,5 @@
-// What the receipts file says about a group: its current round (the transaction armed now), what
-// is still live (not known to be cancelled or final) on which server, and what an interrupted or
-// refused renewal left behind.
+// What the receipts file says about a group: its current round, what is still live on which server,
+// and what an interrupted or refused renewal left behind.
 import type { GroupMember } from '../client/group.js';
 import type { LocktimeType } from '../domain/locktime.js';
 import { isReceipt, type Line, type ReceiptLine } from './receipts-file.js';

@@ -1,7 +1,5 @@
-// The client's receipts file: one JSON line per accepted submission (id, token, txid, receipt, and
-// its group), because losing the cancel token loses the dead man's switch, plus event lines (a
-// cancellation, a final state seen, a renewal committed). Append-only and fsync'd; only the user
-// can read it (0600 in a 0700 directory).
+// The client's receipts file: a JSON line per accepted submission (id, token, txid, receipt, group)
+// and per event (cancelled, final state seen, renewal committed); append-only, fsync'd, 0600.
 import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,6 +51,7 @@ export async function appendReceipt(file: string, server: string, s: Submission,
 
 export async function appendLines(file: string, lines: readonly Line[]): Promise<void> {
   if (lines.length === 0) return;
+  // Only the user may read it: the tokens in it cancel, and losing them loses the dead man's switch.
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await appendFile(file, lines.map((l) => JSON.stringify(l) + '\n').join(''), { mode: 0o600 });
   // The token must survive a crash of this machine right after the server accepted it.

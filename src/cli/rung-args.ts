@@ -1,12 +1,12 @@
-// `relaystore submit --rung ITEM[,ITEM...]`: each --rung one alternative of a SPEC §7 bundle,
-// cheapest first; several items make a package, parents first. An item is a signed PSBT (its fee
-// comes from its inputs) or a raw transaction followed by `:FEE` in satoshis.
+// `relaystore submit --rung ITEM[,ITEM...]`: one --rung per alternative of a SPEC §7 bundle, cheapest
+// first; an ITEM is a signed PSBT or a raw transaction followed by `:FEE` (satoshis).
 import { readFile } from 'node:fs/promises';
 import type { RungItem } from '../client/bundle-builder.js';
 
 export class RungUsageError extends Error {}
 
-/** One item as typed: `@FILE`, a path, or inline hex / base64, with an optional `:FEE`. */
+/** One rung as typed: its items, a package (a child paying for its parents) when several, parents first. Each item is
+ * `@FILE`, a path, or inline hex / base64, with an optional `:FEE`. */
 export async function readRung(arg: string, r: number): Promise<RungItem[]> {
   const items = arg.split(',').filter((s) => s.trim() !== '');
   if (items.length === 0) throw new RungUsageError(`--rung ${r + 1} names no transaction`);

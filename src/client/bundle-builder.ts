@@ -1,6 +1,5 @@
-// Building a SPEC §7 bundle on the client: each rung a list of transactions, parents first, each
-// a signed PSBT (its fee from the input values it carries) or a raw transaction with a stated fee.
-// The rules are checked by src/domain/bundle.ts, the server's own code, before anything is sealed.
+// Building a SPEC §7 bundle on the client from signed PSBTs or raw transactions with a stated fee,
+// checked by src/domain/bundle.ts (the server's own rules) before anything is sealed.
 import { Psbt } from 'bitcoinjs-lib';
 import { encodeBundle, parseTx, type Ladder, type RungDraft } from '../domain/bundle.js';
 import { locktimeType } from '../domain/locktime.js';

@@ -1,6 +1,5 @@
-// One transaction kept by several RelayStores, so that no single operator has to stay alive and
-// honest: each server gets its own sealing (to its own key) over its own Tor circuit, optionally at
-// a random moment; status, cancel, renew and audit then work on the whole group.
+// One transaction kept by several RelayStores, so no single operator has to stay alive and honest:
+// each sealed to its own key over its own circuit; status, cancel, renew and audit on the whole group.
 import { randomBytes, randomInt } from 'node:crypto';
 import { RelayStoreClient, type Submission } from './client.js';
 import type { RecordStatus } from '../wire/answers.js';

@@ -1,10 +1,5 @@
-// SPEC §7 bundles: the RSB1 layout (encode, decode) and every rule checked at opening, in one
-// place for the server, the client library and the page. Browser-safe: no node: imports, no Buffer.
-//
-// Checks run in this order, so a bundle that breaks several rules always answers the same code:
-// layout (bad_bundle) → padding (bad_padding) → each transaction parses (malformed_transaction) →
-// counts, duplicates, parent-before-child (bad_bundle) → locktimes (locktime_mismatch) →
-// strictly rising fee rates (bad_bundle) → every two rungs conflict (rungs_not_conflicting).
+// SPEC §7 bundles: the RSB1 layout (encode, decode) and every rule checked at opening, one place for
+// the server, the client library and the page. Browser-safe: no node: imports, no Buffer.
 import { Transaction } from 'bitcoinjs-lib/src/transaction';
 import { firstNonZero } from '../crypto/padding.js';
 import { locktimeType } from './locktime.js';
@@ -104,7 +99,13 @@ export function parseTx(bytes: Uint8Array): ParsedTx | null {
   return reading.kind === 'ok' ? reading.parsed : null;
 }
 
-/** Opens an RSB1 plaintext (magic included, padding after): every §7 rule, answered as a value. */
+/**
+ * Opens an RSB1 plaintext (magic included, padding after): every §7 rule, answered as a value.
+ * Checks run in this order, so a bundle that breaks several rules always answers the same code:
+ * layout (bad_bundle) → padding (bad_padding) → each transaction parses (malformed_transaction) →
+ * counts, duplicates, parent-before-child (bad_bundle) → locktimes (locktime_mismatch) →
+ * strictly rising fee rates (bad_bundle) → every two rungs conflict (rungs_not_conflicting).
+ */
 export function decodeBundle(plaintext: Uint8Array, declaredLocktime: number): LadderResult {
   const layout = readLayout(plaintext);
   if (layout.kind === 'invalid') return layout;

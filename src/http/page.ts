@@ -1,6 +1,5 @@
-// The page at `/` for people with Tor Browser: server info, submit, status and cancel as plain
-// HTML forms that work without JavaScript (the server then seals on receipt), and a same-origin
-// script that seals in the browser when JavaScript is on. No cookies, no third parties.
+// The page at `/` for Tor Browser: info, submit, status and cancel as plain HTML forms that work
+// without JavaScript (the server then seals on receipt); web/page.ts seals in the browser when it runs.
 import { readFile } from 'node:fs/promises';
 import type Router from '@koa/router';
 import type Koa from 'koa';
@@ -13,6 +12,7 @@ import { HttpRefusal, PAGE_STATUS } from './errors.js';
 import { readForm } from './body.js';
 import { cancelledHtml, homeHtml, layout, NO_JS_WORK, problemHtml, receiptHtml, statusHtml } from './page-html.js';
 
+// Its own script and style only: no cookies, no third parties, nothing inline.
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 

@@ -1,6 +1,5 @@
-// Opened records, in memory only (never on disk), kept for retries and rebroadcasts. Everything
-// the scheduler sends is a ladder of rungs (SPEC §7); a bare transaction is a ladder of one rung
-// of one transaction, so one path sends both.
+// Opened records, in memory only (never on disk), kept for retries and rebroadcasts. A bare
+// transaction is a ladder of one rung of one transaction (SPEC §7), so one path sends both.
 
 import type { Ladder } from '../../domain/bundle.js';
 
