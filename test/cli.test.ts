@@ -145,6 +145,16 @@ test('cancel --token-file FILE keeps the token out of ps and shell history; a to
   t.regex(help.stdout, /Do not give the token as an argument/);
 });
 
+test('submit whose receipts file cannot be written still prints the token, says so and exits 1', async (t) => {
+  const w = await makeClientWorld(t);
+  // A directory where the file should be: the append fails after the server accepted.
+  const run = await runCli(args(w, 'submit', makeTx({ locktime: 903 }).hex, '--receipts', w.dir));
+  t.is(run.code, 1);
+  t.regex(run.stdout, /token +[0-9a-f]{64}/);
+  t.notRegex(run.stdout, /saved to/);
+  t.regex(run.stderr, /the server accepted the transaction, but the receipts file .* could not be written .*copy the token above now/);
+});
+
 test('exit codes tell usage errors, network failures and refusals apart', async (t) => {
   const w = await makeClientWorld(t);
   const cases: Array<{ argv: string[]; code: number; stderr: RegExp }> = [

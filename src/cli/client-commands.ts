@@ -235,11 +235,7 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
   const rungArgs = (values.rung ?? []) as string[];
   if (rungArgs.length > 0 && positionals.length > 0) throw new UsageError('give one transaction or --rung alternatives, not both');
   const c = common(values, io);
-  let window: number | undefined;
-  if (values.window !== undefined) {
-    window = Number(values.window);
-    if (!Number.isInteger(window) || window < 0) throw new UsageError('--window must be a whole number of seconds ≥ 0');
-  }
+  const window = windowOf(values.window);
   const receiptsFile = receiptsFileOf(values, io.env);
   const options = window !== undefined ? { window } : {};
   const rungs = await readRungs(rungArgs);
@@ -247,36 +243,36 @@ async function submit(argv: string[], io: ClientIo): Promise<number> {
   const s = await withProgress(c, io, 'submit', work);
   // A group of one: `renew`, `audit` and group `status` work for it as for several servers.
   const group = newGroupId();
-  let saveError: unknown = null;
-  try {
-    await appendReceipt(receiptsFile, c.server, s, { group, round: 0 });
-  } catch (err) {
-    saveError = err;
-  }
-  if (c.json) {
-    io.out(JSON.stringify({ ...s, group, receiptsFile: saveError ? null : receiptsFile }) + '\n');
-  } else {
-    io.out(
-      [
-        s.alreadyKnown ? 'already stored (this exact sealed blob was accepted before):' : 'accepted and stored on the server:',
-        `  group       ${group}`,
-        `  id          ${s.id}`,
-        `  txid        ${s.txid}`,
-        `  locktime    ${s.locktime} (${s.locktimeType})`,
-        ...describeRungs(s.rungs),
-        `  token       ${s.token}`,
-        `  receipt     ${s.receipt} (verified)`,
-        saveError ? '' : `saved to ${receiptsFile}; the token is the only way to cancel, keep it secret.`,
-      ]
-        .filter(Boolean)
-        .join('\n') + '\n',
-    );
-  }
+  const saveError = await appendReceipt(receiptsFile, c.server, s, { group, round: 0 }).then(() => null, (err: Error) => err);
+  io.out(c.json ? JSON.stringify({ ...s, group, receiptsFile: saveError ? null : receiptsFile }) + '\n' : describeSubmission(s, group, saveError ? null : receiptsFile));
   if (saveError) {
-    io.err(`relaystore submit: the server accepted the transaction, but the receipts file ${receiptsFile} could not be written (${(saveError as Error).message}); copy the token above now.\n`);
+    io.err(`relaystore submit: the server accepted the transaction, but the receipts file ${receiptsFile} could not be written (${saveError.message}); copy the token above now.\n`);
     return EXIT.failure;
   }
   return EXIT.ok;
+}
+
+function windowOf(value: string | boolean | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const window = Number(value);
+  if (!Number.isInteger(window) || window < 0) throw new UsageError('--window must be a whole number of seconds ≥ 0');
+  return window;
+}
+
+/** What submit prints for people; `savedTo` null when the receipts file could not be written. */
+function describeSubmission(s: Submission, group: string, savedTo: string | null): string {
+  const lines = [
+    s.alreadyKnown ? 'already stored (this exact sealed blob was accepted before):' : 'accepted and stored on the server:',
+    `  group       ${group}`,
+    `  id          ${s.id}`,
+    `  txid        ${s.txid}`,
+    `  locktime    ${s.locktime} (${s.locktimeType})`,
+    ...describeRungs(s.rungs),
+    `  token       ${s.token}`,
+    `  receipt     ${s.receipt} (verified)`,
+    savedTo === null ? '' : `saved to ${savedTo}; the token is the only way to cancel, keep it secret.`,
+  ];
+  return lines.filter(Boolean).join('\n') + '\n';
 }
 
 /** The rungs as sealed: numbered from 1 as people count (status shows the same numbers). */
