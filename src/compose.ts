@@ -1,6 +1,5 @@
-// The composition root: the one place where RelayStore's components are built and wired, from the
-// configuration and what the caller injects (clock, log, how explorers are reached, a stand-in chain).
-// `relaystore serve`, the benchmark server and the API tests all build the service here.
+// The composition root: the one place where RelayStore's components are built and wired, for
+// `relaystore serve`, the benchmark server and the API tests, from the configuration and what they inject.
 import type Koa from 'koa';
 import type { Config } from './config.js';
 import type { Tip } from './domain/locktime.js';

@@ -1,7 +1,5 @@
 // Follows the chain tip and the fee estimates through every configured explorer, each over its own
-// circuit. No single explorer decides: with two or more answering, the tip is the highest height that
-// at least two of them reach, and the fee estimate is the median. Down, slow, lagging, lying or
-// garbage-answering explorers only make it less current.
+// circuit; down, slow, lagging, lying or garbage-answering explorers only make it less current.
 import type { Tip } from '../domain/locktime.js';
 import type { Esplora, FeeEstimatesAnswer } from './esplora.js';
 import { estimateAt } from './fee-estimates.js';
@@ -24,6 +22,10 @@ export interface ChainWatcherOptions {
 
 export type TipListener = (tip: Tip) => void;
 
+/**
+ * No single explorer decides: with two or more answering, the tip is the highest height that at
+ * least two of them reach, and the fee estimate is the median.
+ */
 export class ChainWatcher {
   private tip: Tip | null = null;
   private timer: NodeJS.Timeout | null = null;

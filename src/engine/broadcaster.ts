@@ -1,6 +1,5 @@
-// The broadcaster (SPEC §5, §7): sends one rung (a transaction, or a child with its parents) to
-// every explorer, each over its own circuit with fresh SOCKS credentials, then checks through
-// another explorer and circuit that the network knows it. Answers with one outcome for the attempt.
+// The broadcaster (SPEC §5, §7): sends one rung (a transaction, or a child with its parents) to every
+// explorer, each over its own circuit, and answers with one outcome for the attempt.
 import type { Esplora, PackagePath, PostAnswer } from '../chain/esplora.js';
 import { freshCredentials, type SocksCredentials } from '../net/transport.js';
 import type { RejectedCode } from '../wire/vocabulary.js';
@@ -106,7 +105,7 @@ export class EsploraBroadcaster implements Broadcaster {
     return { kind: 'rejected', code: 'inputs_missing_or_spent', reason: 'inputs missing or spent' };
   }
 
-  /** Asks an explorer other than the one that accepted (if there is one), over a new circuit. */
+  /** Asks an explorer other than the one that accepted (if there is one), over a new circuit: does the network know it? */
   private async verify(txid: string, acceptedBy: number): Promise<boolean> {
     const other = this.explorers[(acceptedBy + 1) % this.explorers.length]!;
     const known = await other.knows(txid, freshCredentials());

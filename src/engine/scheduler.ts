@@ -1,7 +1,5 @@
 // The scheduler: on every tip and every second, finds what is due through the store's (state, wake)
-// index and drives each record one step on: pending → (windowed) → opened → broadcasting →
-// broadcast → confirmed. Each state's step is its own module under scheduler/; every step is a
-// stored state first, so a restart resumes wherever it stopped.
+// index and drives each record one step on; each state's step is its own module under scheduler/.
 import { nowSeconds } from '../util/clock.js';
 import { describeError } from '../util/log.js';
 import { withDefaults, type SchedulerOptions, type Settings } from './scheduler/options.js';
@@ -30,6 +28,10 @@ export interface TickStats {
 
 const NOTHING: TickStats = { opened: 0, invalid: 0, windowed: 0, tracked: 0, held: 0, more: false };
 
+/**
+ * pending → (windowed) → opened → broadcasting → broadcast → confirmed. Every step is a stored state
+ * first, so a restart resumes wherever it stopped.
+ */
 export class Scheduler {
   private readonly options: Settings;
   private readonly ctx: Context;

@@ -1,6 +1,5 @@
-// Claims: the one owner of "some step is working on this record". Opening, sending and tracking
-// each claim the records they take and release them when done, so a record is never worked on
-// twice at once, and "idle" means nothing is claimed.
+// Claims: the one owner of "some step is working on this record", so a record is never worked on
+// twice at once; opening, sending and tracking claim what they take and release it when done.
 export class Claims {
   private readonly held = new Set<string>();
   private idleWaiters: Array<() => void> = [];
@@ -26,7 +25,7 @@ export class Claims {
     if (this.held.size === 0) this.wakeIdleWaiters();
   }
 
-  /** Resolves once no record is claimed. */
+  /** Resolves once no record is claimed: "idle" for benchmarks and tests. */
   idle(): Promise<void> {
     if (this.held.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

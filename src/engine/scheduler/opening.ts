@@ -1,7 +1,5 @@
-// Opening: mature records are decrypted and validated in the opener, a batch at a time. What
-// opens becomes `broadcasting` and goes to the send queue (its ladder kept in memory); what does
-// not is `invalid`, its blob wiped. The next batch is fetched while one is opening, so the
-// opener's threads never wait on us.
+// Opening: mature records are decrypted and validated in the opener, a batch at a time; what opens
+// becomes `broadcasting` (its ladder kept in memory), what does not is `invalid`, its blob wiped.
 import { State, type DueRecord } from '../../domain/record.js';
 import { purgeAt } from '../../domain/retention.js';
 import type { Transition } from '../../store/store.js';
@@ -14,6 +12,8 @@ export interface OpenCounts {
   invalid: number;
 }
 
+/** Several batches may be in the opener at once: the next is fetched while one is opening, so the
+ * opener's threads never wait on us. */
 export class Opening {
   private readonly batches = new Set<Promise<OpenCounts>>();
   /** Records in the opener: still due in the store, so due-queries must look past them. */

@@ -1,7 +1,5 @@
 // Step of `broadcasting` records: each due one is sent from its ladder in memory (or opened again
-// first, after a restart), unless the network said non-final (or too cheap, at the top rung) at a
-// tip that has not moved yet. The first send chooses the rung; a fee refusal climbs to the next at
-// once; the broadcaster's outcome decides the next state (SPEC §5, §7).
+// first, after a restart); the broadcaster's outcome decides the next state (SPEC §5, §7).
 import type { Tip } from '../../domain/locktime.js';
 import { State, type DueRecord } from '../../domain/record.js';
 import { purgeAt } from '../../domain/retention.js';
@@ -40,7 +38,7 @@ function isHeld(r: DueRecord, tip: Tip | null): boolean {
   return r.holdHeight !== null && (tip === null || tip.height === r.holdHeight);
 }
 
-/** Sends a claimed record's rung; one refused for its fee is followed at once by the next (SPEC §7). */
+/** Sends a claimed record's rung: the first send chooses it, one refused for its fee is followed at once by the next (SPEC §7). */
 export async function sendRecord(ctx: Context, record: DueRecord): Promise<void> {
   const ladder = ctx.ladders.get(record.id);
   if (!ladder) return;
