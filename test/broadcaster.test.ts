@@ -7,7 +7,8 @@ import { TestSocksServer } from './support/socks5-server.js';
 import { makeTx, P2A_SCRIPT, p2wpkhScript, randomTxid, type TestTx } from './support/txs.js';
 import { Esplora } from '../src/chain/esplora.js';
 import { EsploraBroadcaster } from '../src/engine/broadcaster.js';
-import type { Rung } from '../src/domain/bundle.js';
+import type { Ladder, Rung } from '../src/domain/bundle.js';
+import { ownTxids } from '../src/engine/scheduler/ladders.js';
 import { SocksTransport } from '../src/net/transport.js';
 import type { Logger } from '../src/util/log.js';
 
@@ -128,6 +129,18 @@ test('inputs spent: rejected, unless the rung itself or one of the bundle\'s own
   t.deepEqual(await w.broadcaster.broadcast(rung(later), [earlier.txid]), { kind: 'superseded', txid: earlier.txid });
   t.like(await w.broadcaster.broadcast(rung(later)), { kind: 'rejected', code: 'inputs_missing_or_spent' });
   t.deepEqual(await w.broadcaster.broadcast(rung(earlier)), { kind: 'accepted', verified: true }, 'already confirmed counts as accepted');
+});
+
+test('packages sharing a parent: the next rung, sent after the earlier child was mined, is superseded by that child, not rejected', async (t) => {
+  const w = await world(t, ['esplora.test', 'mempool.test']);
+  const parent = makeTx({ locktime: 0, version: 3, inputs: [w.coin(100_000)], outs: [{ script: p2wpkhScript(), value: 100_000n }, { script: P2A_SCRIPT, value: 0n }] });
+  const funding = w.coin(20_000);
+  const child = (fee: number) => makeTx({ locktime: 0, version: 3, inputs: [{ txid: parent.txid, vout: 1 }, funding], outs: [{ script: p2wpkhScript(), value: BigInt(20_000 - fee) }] });
+  const ladder: Ladder = { kind: 'bundle', rungs: [rung(parent, child(2000)), rung(parent, child(6000))] };
+  t.like(await w.broadcaster.broadcast(ladder.rungs[0]!), { kind: 'accepted' });
+  for (const e of w.explorers.values()) e.mine(1);
+  const sent = [{ rung: 0, txid: ladder.rungs[0]!.txs[1]!.txid }];
+  t.deepEqual(await w.broadcaster.broadcast(ladder.rungs[1]!, ownTxids(ladder, sent, 1)), { kind: 'superseded', txid: sent[0]!.txid });
 });
 
 test('non-final wins over everything but acceptance: the next rung would be just as early', async (t) => {

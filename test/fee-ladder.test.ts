@@ -8,6 +8,8 @@ const FEES = [220, 1_100, 5_500]; // about 2, 10 and 50 sat/vB on these transact
 
 const rateOf = (ladder: { rungs: ReadonlyArray<{ feeRate: number | null }> }, i: number) => ladder.rungs[i]!.feeRate!;
 const sentTxids = (w: SchedulerWorld) => w.broadcaster.calls.map((c) => c.txids[0]);
+/** Each rung sent, and the transaction tracking follows for it. */
+const followed = (r: { sent: ReadonlyArray<{ rung: number; txid: string }> }) => r.sent.map(({ rung, txid }) => ({ rung, txid }));
 
 test('the cheapest rung at or above the estimate is sent; cheaper ones never are', async (t) => {
   const w = await schedulerWorld(t);
@@ -18,7 +20,7 @@ test('the cheapest rung at or above the estimate is sent; cheaper ones never are
   const r = await w.state(id);
   t.like(r, { state: State.Broadcast, rungs: 3, rung: 1, txid: txids[1], feeRate: rateOf(ladder, 1), sentHeight: 100 });
   t.deepEqual(r.txids, [txids[1]]);
-  t.deepEqual(r.sent, [{ rung: 1, txid: txids[1] }]);
+  t.deepEqual(followed(r), [{ rung: 1, txid: txids[1] }]);
   t.like(viewOf(r), { status: 'broadcast', rungs: 3, rung: 1, txid: txids[1], txids: [txids[1]] });
 });
 
@@ -56,7 +58,7 @@ test('a rung refused for its fee is followed at once by the next, in order', asy
   await w.scheduler.idle();
   t.deepEqual(sentTxids(w), [txids[0], txids[1]], 'no tick in between');
   t.like(await w.state(id), { state: State.Broadcast, rung: 1, txid: txids[1] });
-  t.deepEqual((await w.state(id)).sent, [{ rung: 1, txid: txids[1] }], 'the refused rung is not followed');
+  t.deepEqual(followed(await w.state(id)), [{ rung: 1, txid: txids[1] }], 'the refused rung is not followed');
 });
 
 test('the top rung refused for its fee waits for a later tip, then is sent again (not the ladder from the start)', async (t) => {
@@ -93,7 +95,7 @@ test('a rung unconfirmed --fee-bump-blocks blocks after it went out is replaced 
   await w.settle();
   t.deepEqual(sentTxids(w), [txids[0], txids[1]], 'three blocks: the next rung');
   t.like(await w.state(id), { state: State.Broadcast, rung: 1, sentHeight: 103 });
-  t.deepEqual((await w.state(id)).sent, [{ rung: 0, txid: txids[0] }, { rung: 1, txid: txids[1] }]);
+  t.deepEqual(followed(await w.state(id)), [{ rung: 0, txid: txids[0] }, { rung: 1, txid: txids[1] }]);
 
   // The replaced rung confirms after all (a miner had it): it becomes the record's txid.
   w.tracker.answers.set(txids[0]!, { kind: 'confirmed', blockHeight: 104, blockHash: '02'.repeat(32) });
@@ -150,7 +152,7 @@ test('inputs spent by another rung that the network knows: followed, not rejecte
   t.deepEqual(w.broadcaster.calls, [{ txids: [txids[1]!], ownTxids: [txids[0]!, txids[2]!] }]);
   const r = await w.state(id);
   t.like(r, { state: State.Broadcast, rung: 1 });
-  t.deepEqual(r.sent, [{ rung: 0, txid: txids[0] }]);
+  t.deepEqual(followed(r), [{ rung: 0, txid: txids[0] }]);
   w.tracker.answers.set(txids[0]!, { kind: 'confirmed', blockHeight: 98, blockHash: '03'.repeat(32) });
   await w.settle();
   t.like(await w.state(id), { state: State.Confirmed, txid: txids[0] });
@@ -186,7 +188,7 @@ test('a restart between two rungs resumes at the rung it climbed to, whatever th
   t.deepEqual(sentTxids(w), [txids[0], txids[1], txids[1]], 'rung 1 again, opened from the sealed blob');
   const r = await w.state(id);
   t.like(r, { state: State.Broadcast, rung: 1, txid: txids[1], sentHeight: 102 });
-  t.deepEqual(r.sent, [{ rung: 0, txid: txids[0] }, { rung: 1, txid: txids[1] }]);
+  t.deepEqual(followed(r), [{ rung: 0, txid: txids[0] }, { rung: 1, txid: txids[1] }]);
 });
 
 test('a restart after a fee refusal resumes at the next rung, never the refused one', async (t) => {
@@ -201,4 +203,27 @@ test('a restart after a fee refusal resumes at the next rung, never the refused 
   await w.settle();
   t.deepEqual(sentTxids(w), [txids[0], txids[1], txids[1]]);
   t.like(await w.state(id), { state: State.Broadcast, rung: 1 });
+});
+
+test('packages sharing a parent: a rung asks about every transaction of the bundle, those sent before first; tracking follows each rung\'s child', async (t) => {
+  const w = await schedulerWorld(t, { feeBumpBlocks: 1 });
+  const { id, parent, children: [c0, c1, c2] } = await w.submitSharedParent(100, FEES);
+  await w.settle();
+  t.deepEqual(w.broadcaster.calls, [{ txids: [parent, c0], ownTxids: [parent, c1, c2] }]);
+  t.deepEqual(followed(await w.state(id)), [{ rung: 0, txid: c0 }], 'the child: the parent is in every rung');
+
+  // Rung 1 goes out one block later, but C0 was mined just before: its inputs are spent by C0.
+  w.broadcaster.next = [{ kind: 'superseded', txid: c0! }];
+  w.mine(1);
+  w.nowMs += 30_000;
+  await w.settle();
+  t.deepEqual(w.broadcaster.calls[1], { txids: [parent, c1], ownTxids: [c0, parent, c2] }, 'the child sent before is asked about first');
+  t.like(await w.state(id), { state: State.Broadcast });
+
+  w.tracker.answers.set(c0!, { kind: 'confirmed', blockHeight: 101, blockHash: '04'.repeat(32) });
+  w.mine(2);
+  w.nowMs += 30_000;
+  await w.settle();
+  t.deepEqual([...new Set(w.tracker.asked)], [c0], 'children only, never the shared parent');
+  t.like(await w.state(id), { state: State.Confirmed, txid: c0 });
 });

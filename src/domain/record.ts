@@ -79,14 +79,21 @@ export interface StoredRecord {
   readonly txids: readonly string[] | null;
   /** Tip height when that rung was first accepted: the fee bump counts blocks from here. */
   readonly sentHeight: number | null;
-  /** Every rung accepted so far, oldest first: tracking follows each until one confirms. */
+  /** Every rung accepted so far, the last accepted last: tracking follows each until one confirms. */
   readonly sent: readonly SentRung[];
 }
 
-/** A rung that went out; tracking follows its first transaction, the one that carries the locktime. */
+/**
+ * A rung that went out: an explorer took it (or one of the bundle's own transactions that spends its
+ * inputs was known). Tracking follows `txid`, the rung's last transaction: the child that pays, the
+ * one unique to the rung when rungs share a parent, whose confirmation carries its parents'. Records
+ * stored before fee rate and txids were kept here have rung and txid only.
+ */
 export interface SentRung {
   readonly rung: number;
   readonly txid: string;
+  readonly feeRate?: number | null;
+  readonly txids?: readonly string[];
 }
 
 /** What the scheduler's due-queries return: the record without its blob, fetched only to open it. */

@@ -18,8 +18,9 @@ export type BroadcastOutcome =
 
 export interface Broadcaster {
   /**
-   * Sends `rung` (its transactions parents first, the child last). `ownTxids`: the bundle's
-   * transactions sent before, so that inputs spent by one of them are not taken for a rejection.
+   * Sends `rung` (its transactions parents first, the child last). `ownTxids`: the bundle's other
+   * transactions, in the order to ask about them, so that inputs spent by one of them are not taken
+   * for a rejection (SPEC §7).
    */
   broadcast(rung: Rung, ownTxids?: readonly string[]): Promise<BroadcastOutcome>;
 }
@@ -91,7 +92,7 @@ export class EsploraBroadcaster implements Broadcaster {
     return { kind: 'rejected', code: 'invalid_transaction', reason: invalid && invalid.kind === 'invalid' ? invalid.reason : 'refused' };
   }
 
-  /** "Missing or spent" is a rejection only if neither this rung nor an earlier one is known. */
+  /** "Missing or spent" is a rejection only if none of the bundle's own transactions is known: this rung's child, then `ownTxids`. */
   private async afterMissing(child: string, ownTxids: readonly string[]): Promise<BroadcastOutcome> {
     // Our own transaction, already mined or relayed, also spends "missing" inputs.
     const known = await this.knownAnywhere(child);

@@ -17,7 +17,7 @@ import { pad } from '../../src/crypto/padding.js';
 import type { Rung } from '../../src/domain/bundle.js';
 import type { Tip } from '../../src/domain/locktime.js';
 import { silentLogger } from '../../src/util/log.js';
-import { ladderPlaintext } from './ladders.js';
+import { ladderPlaintext, sharedParentPlaintext } from './ladders.js';
 
 /** One call of the broadcaster: the rung's txids (parents first) and the bundle's others it was told of. */
 export interface SentRung {
@@ -103,6 +103,12 @@ export async function schedulerWorld(t: { teardown(fn: () => unknown): void }, o
     async submitLadder(locktime: number, fees: readonly number[]) {
       const { plaintext, ladder } = ladderPlaintext(locktime, fees);
       return { id: await w.submitSealed(plaintext, locktime), ladder, txids: ladder.rungs.map((r) => r.txs[0]!.txid) };
+    },
+    /** Rungs [parent, child i]: `children` are the children's txids, `parent` the one they share. */
+    async submitSharedParent(locktime: number, fees: readonly number[]) {
+      const { plaintext, ladder } = sharedParentPlaintext(locktime, fees);
+      const children = ladder.rungs.map((r) => r.txs[1]!.txid);
+      return { id: await w.submitSealed(plaintext, locktime), ladder, parent: ladder.rungs[0]!.txs[0]!.txid, children };
     },
     async settle() {
       await w.scheduler.tick();

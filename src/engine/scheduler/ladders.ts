@@ -2,6 +2,7 @@
 // transaction is a ladder of one rung of one transaction (SPEC §7), so one path sends both.
 
 import type { Ladder } from '../../domain/bundle.js';
+import type { SentRung } from '../../domain/record.js';
 
 // One shape for opener, scheduler and broadcaster: the opener's Ladder (SPEC §7 rungs, fee rates, wtxids).
 export type { Ladder, Rung, LadderTx } from '../../domain/bundle.js';
@@ -33,21 +34,46 @@ export class LadderCache {
   }
 }
 
-export interface RungFields {
+/** The scheduler's place on the ladder as stored: the rung being sent or next, its fee rate and transactions. */
+export interface Cursor {
   readonly rung: number;
   readonly feeRate: number | null;
   readonly txids: readonly string[];
-  readonly txid: string;
 }
 
-/** What the record says about rung `index` once it is being sent: SPEC §3's rung, feeRate, txids and txid. */
-export function rungFields(ladder: Ladder, index: number): RungFields {
+export function cursorAt(ladder: Ladder, index: number): Cursor {
   const rung = ladder.rungs[index]!;
-  const txids = rung.txs.map((t) => t.txid);
-  return { rung: index, feeRate: rung.feeRate, txids, txid: txids[0]! };
+  return { rung: index, feeRate: rung.feeRate, txids: rung.txs.map((t) => t.txid) };
 }
 
-/** The transaction that carries each rung's locktime (its first), once each: what the network may know of the bundle. */
-export function firstTxids(ladder: Ladder): string[] {
-  return [...new Set(ladder.rungs.map((r) => r.txs[0]!.txid))];
+/** What the record says about rung `index` once it is being tried: the cursor and its first transaction as txid. */
+export function rungFields(ladder: Ladder, index: number): Cursor & { readonly txid: string } {
+  return { ...cursorAt(ladder, index), txid: firstTxid(ladder, index) };
+}
+
+/** The first transaction of rung `index`: the record's txid while it is the one being tried or last sent (SPEC §3). */
+export function firstTxid(ladder: Ladder, index: number): string {
+  return ladder.rungs[index]!.txs[0]!.txid;
+}
+
+/** Rung `index` as `sent` keeps it: followed by its last transaction, the child that pays (SentRung). */
+export function sentEntry(ladder: Ladder, index: number): SentRung {
+  const { feeRate, txids } = cursorAt(ladder, index);
+  return { rung: index, txid: txids[txids.length - 1]!, feeRate, txids };
+}
+
+/** Enough for a ladder of 16 one-parent-one-child rungs twice over; each is one look-up per explorer. */
+const MAX_OWN_CHECKED = 64;
+
+/**
+ * The bundle's own transactions, in the order to ask whether the network knows one (SPEC §7: inputs
+ * missing or spent are a rejection only if none is known): every transaction of every rung, those
+ * of rungs sent before first (the last sent first), each rung's child before its parents; once
+ * each, without rung `index`'s child (the broadcaster asks about that one itself), at most 64.
+ */
+export function ownTxids(ladder: Ladder, sent: readonly SentRung[], index: number): string[] {
+  const sentFirst = [...sent].reverse().map((s) => s.rung).filter((i) => i < ladder.rungs.length);
+  const txids = [...sentFirst, ...ladder.rungs.keys()].flatMap((i) => ladder.rungs[i]!.txs.map((t) => t.txid).reverse());
+  const child = sentEntry(ladder, index).txid;
+  return [...new Set(txids)].filter((txid) => txid !== child).slice(0, MAX_OWN_CHECKED);
 }

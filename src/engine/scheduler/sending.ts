@@ -8,7 +8,7 @@ import type { BroadcastOutcome, Broadcaster } from '../broadcaster.js';
 import { nowSeconds } from '../../util/clock.js';
 import { describeError, type Logger } from '../../util/log.js';
 import { chooseRung, nextRung } from '../../domain/climbing.js';
-import { firstTxids, rungFields, type Ladder } from './ladders.js';
+import { ownTxids, rungFields, sentEntry, type Ladder } from './ladders.js';
 import type { Settings } from './options.js';
 import type { Context } from './context.js';
 
@@ -43,12 +43,14 @@ export async function sendRecord(ctx: Context, record: DueRecord): Promise<void>
   const ladder = ctx.ladders.get(record.id);
   if (!ladder) return;
   let index = record.rung ?? chooseRung(ladder.rungs, ctx.options.feeEstimate());
+  let r = record;
   for (;;) {
     // The tip the explorers judge it against: it may move while the send is out.
     const judged = ctx.options.tip();
-    const outcome = await broadcastRung(ctx.options.broadcaster, ladder, index);
+    const outcome = await broadcastRung(ctx.options.broadcaster, ladder, index, r.sent);
     const current = await ctx.options.store.get(record.id);
     if (!current || current.state !== State.Broadcasting) return;
+    r = current;
     logOutcome(ctx.options.log, ladder, index, outcome);
     const next = outcome.kind === 'fee_too_low' ? nextRung(index, ladder.rungs.length) : null;
     if (next === null) return finish(ctx, current, { ladder, index, outcome, judged });
@@ -59,12 +61,10 @@ export async function sendRecord(ctx: Context, record: DueRecord): Promise<void>
   }
 }
 
-async function broadcastRung(broadcaster: Broadcaster, ladder: Ladder, index: number): Promise<BroadcastOutcome> {
-  const rung = ladder.rungs[index]!;
-  // Inputs spent by any other rung that the network knows are no rejection (SPEC §7).
-  const own = firstTxids(ladder).filter((txid) => !rung.txs.some((t) => t.txid === txid));
+async function broadcastRung(broadcaster: Broadcaster, ladder: Ladder, index: number, sent: DueRecord['sent']): Promise<BroadcastOutcome> {
   try {
-    return await broadcaster.broadcast(rung, own);
+    // Inputs spent by any transaction of the bundle that the network knows are no rejection (SPEC §7).
+    return await broadcaster.broadcast(ladder.rungs[index]!, ownTxids(ladder, sent, index));
   } catch (err) {
     return { kind: 'unreachable', reason: describeError(err) };
   }
@@ -117,10 +117,10 @@ export function afterBroadcast(options: Settings, r: DueRecord, { ladder, index,
   const later = now + options.checkIntervalSeconds;
   switch (outcome.kind) {
     case 'accepted':
-      return { ...base, to: State.Broadcast, wake: later, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, index, base.txid) };
+      return { ...base, to: State.Broadcast, wake: later, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, ladder, index) };
     case 'superseded':
-      // Another rung of the bundle is known: tracking (at once) finds out whether it confirmed.
-      return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, rungHolding(ladder, outcome.txid) ?? index, outcome.txid) };
+      // Another transaction of the bundle is known: tracking (at once) finds out whether its rung confirmed.
+      return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, ladder, rungHolding(ladder, r.sent, outcome.txid) ?? index) };
     case 'non_final':
     case 'fee_too_low':
       // Retried once the tip has moved: a later block may make it final, or lower the fee floor.
@@ -132,14 +132,17 @@ export function afterBroadcast(options: Settings, r: DueRecord, { ladder, index,
   }
 }
 
-/** A rung went out: tracking follows it from now on, and the bump counts blocks from the tip it met first. */
-function sentNow(r: DueRecord, judged: Tip | null, rung: number, txid: string): Pick<Transition, 'sentHeight' | 'sent'> {
-  const known = r.sent.some((s) => s.rung === rung && s.txid === txid);
-  return { sentHeight: r.sentHeight ?? judged?.height ?? null, sent: known ? r.sent : [...r.sent, { rung, txid }] };
+/** Rung `rung` went out: it becomes the last of `sent` (tracking follows its child), and the bump counts blocks from the tip it met first. */
+function sentNow(r: DueRecord, judged: Tip | null, ladder: Ladder, rung: number): Pick<Transition, 'sentHeight' | 'sent'> {
+  return { sentHeight: r.sentHeight ?? judged?.height ?? null, sent: [...r.sent.filter((s) => s.rung !== rung), sentEntry(ladder, rung)] };
 }
 
-function rungHolding(ladder: Ladder, txid: string): number | null {
-  const index = ladder.rungs.findIndex((rung) => rung.txs.some((t) => t.txid === txid));
+/** The rung that holds a known transaction: the last sent one that does, else the first (a parent may be in every rung). */
+function rungHolding(ladder: Ladder, sent: DueRecord['sent'], txid: string): number | null {
+  const holds = (i: number) => ladder.rungs[i]?.txs.some((t) => t.txid === txid) ?? false;
+  const sentRung = [...sent].reverse().find((s) => holds(s.rung));
+  if (sentRung) return sentRung.rung;
+  const index = ladder.rungs.findIndex((_, i) => holds(i));
   return index >= 0 ? index : null;
 }
 

@@ -49,7 +49,7 @@ function logCheck(log: Logger, t: Transition, txid: string): void {
   else if (t.to === State.Broadcasting) log.log('info', 'rebroadcast', { txid });
 }
 
-/** The first transaction of every rung that went out, the current rung's first. */
+/** The child of every rung that went out (SentRung: its last transaction), the last sent first. */
 function followed(r: DueRecord): string[] {
   if (r.sent.length === 0) return r.txid ? [r.txid] : [];
   return [...new Set(r.sent.map((s) => s.txid).reverse())];
