@@ -2,6 +2,7 @@
 // and validation that reports every problem at once.
 import { resolve } from 'node:path';
 import { Network } from './wire/vocabulary.js';
+import { DEFAULT_SOCKS, isLoopbackHost } from './net/route.js';
 
 export type TorMode = 'managed' | 'external' | 'off';
 
@@ -61,7 +62,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'allow-public-listen', flag: true, help: 'allow a non-loopback --listen address' },
   { name: 'explorer', flag: false, repeat: true, help: 'Esplora API base URL, repeatable (env: comma-separated)' },
   { name: 'tor', flag: false, help: 'managed | external | off (default managed; off is regtest only)' },
-  { name: 'socks', flag: false, help: 'Tor SOCKS URL for --tor external (default socks5h://127.0.0.1:9050)' },
+  { name: 'socks', flag: false, help: `Tor SOCKS URL for --tor external (default ${DEFAULT_SOCKS})` },
   { name: 'onion', flag: false, help: 'the onion address to report in /v1/info (--tor external)' },
   { name: 'tor-config', flag: false, help: 'file of torrc lines appended to the managed tor configuration' },
   { name: 'poll-interval', flag: false, help: 'seconds between chain polls (default 30)' },
@@ -87,6 +88,25 @@ export type ParseResult = { readonly kind: 'ok'; readonly config: Config } | { r
 /** Parses `--name value`, `--name=value` and flags; environment variables fill what flags leave out. */
 export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParseResult {
   const problems: string[] = [];
+  const values = readArgv(argv, problems);
+  fillFromEnv(values, env);
+  const read = new OptionReader(values, problems);
+  const network = networkOf(read);
+  const config: Config = {
+    network,
+    dataDir: resolve(read.one('data-dir') ?? './data'),
+    ...listenOf(read),
+    explorers: explorersOf(read, network),
+    ...torOf(read, network),
+    ...numbersOf(read),
+    logLevel: logLevelOf(read),
+  };
+  if (config.retryMaxSeconds < config.retryMinSeconds) problems.push('--retry-max must not be below --retry-min');
+  return problems.length ? { kind: 'invalid', problems } : { kind: 'ok', config };
+}
+
+/** Every value given on the command line, by option name; unknown and repeated options are problems. */
+function readArgv(argv: readonly string[], problems: string[]): Map<string, string[]> {
   const values = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -96,132 +116,149 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       problems.push(`unknown argument: ${arg}`);
       continue;
     }
-    let value: string | undefined = m[2];
-    if (spec.flag) value ??= 'true';
-    else if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) {
-        problems.push(`--${spec.name} needs a value`);
-        continue;
-      }
+    // A flag takes no value unless given as --flag=value; any other option takes the next argument.
+    const value = m[2] ?? (spec.flag ? 'true' : argv[++i]);
+    if (value === undefined) {
+      problems.push(`--${spec.name} needs a value`);
+      continue;
     }
     const list = values.get(spec.name) ?? [];
     if (list.length > 0 && !spec.repeat) problems.push(`--${spec.name} given more than once`);
-    list.push(value);
-    values.set(spec.name, list);
+    values.set(spec.name, [...list, value]);
   }
+  return values;
+}
+
+/** RELAYSTORE_<NAME> for each option the command line left out (comma-separated for a repeatable one). */
+function fillFromEnv(values: Map<string, string[]>, env: NodeJS.ProcessEnv): void {
   for (const spec of SERVE_OPTIONS) {
     if (values.has(spec.name)) continue;
     const fromEnv = env[`RELAYSTORE_${spec.name.toUpperCase().replace(/-/g, '_')}`];
     if (fromEnv === undefined || fromEnv === '') continue;
     values.set(spec.name, spec.repeat ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : [fromEnv]);
   }
-  const one = (name: string): string | undefined => values.get(name)?.[0];
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const raw = one(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`--${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
-  const fraction = (name: string, fallback: number): number => {
-    const raw = one(name);
-    if (raw === undefined) return fallback;
-    const f = Number(raw);
-    if (!/^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(raw) || !(f >= 0 && f <= 1)) {
-      problems.push(`--${name} must be a number from 0 to 1 (got "${raw}")`);
-      return fallback;
-    }
-    return f;
-  };
-  const flag = (name: string): boolean => {
-    const raw = one(name);
-    if (raw === undefined) return false;
-    if (/^(1|true|yes)$/i.test(raw)) return true;
-    if (/^(0|false|no)$/i.test(raw)) return false;
-    problems.push(`--${name} takes true or false (got "${raw}")`);
-    return false;
-  };
-
-  const network = (one('network') ?? 'bitcoin') as Network;
-  if (!NETWORKS.includes(network)) problems.push(`--network must be one of ${NETWORKS.join(', ')} (got "${network}")`);
-
-  const listen = one('listen') ?? '127.0.0.1:8080';
-  const lm = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(listen);
-  let listenHost = '127.0.0.1';
-  let listenPort = 8080;
-  if (!lm || Number(lm[2]) > 65535) problems.push(`--listen must be HOST:PORT (got "${listen}")`);
-  else {
-    listenHost = lm[1]!.replace(/^\[|\]$/g, '');
-    listenPort = Number(lm[2]);
-  }
-  const allowPublicListen = flag('allow-public-listen');
-  if (!allowPublicListen && !isLoopback(listenHost)) {
-    problems.push(`--listen ${listenHost} is not a loopback address; the API is meant to be reached through the onion service (add --allow-public-listen to insist)`);
-  }
-
-  const tor = (one('tor') ?? 'managed') as TorMode;
-  if (!['managed', 'external', 'off'].includes(tor)) problems.push(`--tor must be managed, external or off (got "${tor}")`);
-  if (tor === 'off' && network !== 'regtest') {
-    problems.push('--tor off is allowed only with --network regtest: everything else leaves through Tor');
-  }
-  const socks = one('socks') ?? 'socks5h://127.0.0.1:9050';
-  if (!socks.startsWith('socks5h://')) problems.push(`--socks must be a socks5h:// URL, so that Tor resolves names (got "${socks}")`);
-  if (values.has('socks') && tor !== 'external') problems.push('--socks is used only with --tor external');
-  const onion = one('onion') ?? null;
-  if (onion !== null && !/^[a-z2-7]{56}\.onion$/.test(onion)) problems.push(`--onion must be a v3 onion address, 56 base32 characters + ".onion" (got "${onion}")`);
-  if (onion !== null && tor !== 'external') problems.push('--onion is used only with --tor external (managed tor knows its own)');
-  const torConfig = one('tor-config') ?? null;
-  if (torConfig !== null && tor !== 'managed') problems.push('--tor-config is used only with --tor managed');
-
-  const explorers = values.get('explorer') ?? [...(NETWORKS.includes(network) ? DEFAULT_EXPLORERS[network] : [])];
-  for (const e of explorers) {
-    let url: URL | null = null;
-    try {
-      url = new URL(e);
-    } catch {
-      problems.push(`--explorer ${e} is not a URL`);
-    }
-    if (url && url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`--explorer ${e} must be http(s)`);
-  }
-  if (explorers.length === 0) problems.push(`--network ${network} has no default explorer: give at least one --explorer`);
-
-  const config: Config = {
-    network,
-    dataDir: resolve(one('data-dir') ?? './data'),
-    listenHost,
-    listenPort,
-    allowPublicListen,
-    explorers,
-    tor,
-    socks,
-    onion,
-    torConfig: torConfig === null ? null : resolve(torConfig),
-    pollIntervalSeconds: int('poll-interval', 30, 1, 3600),
-    confirmations: int('confirmations', 6, 1, 1000),
-    feeTargetBlocks: int('fee-target', 6, 1, 1008),
-    feeBumpBlocks: int('fee-bump-blocks', 3, 1, 1000),
-    maxPending: int('max-pending', 1_000_000, 1),
-    maxStoreBytes: int('max-store-bytes', 8 * 1024 ** 3, 1),
-    admissionThreshold: fraction('admission-threshold', 0.5),
-    admissionMaxBits: int('admission-max-bits', 24, 0, 40),
-    maxSealedBytes: int('max-sealed-bytes', 102_400, 1024, 4_000_000),
-    maxWindowSeconds: int('max-window', 86_400, 0, 30 * 86_400),
-    horizonYears: int('horizon-years', 5, 1, 100),
-    retentionDays: int('retention-days', 30, 0, 3650),
-    retryMinSeconds: int('retry-min', 10, 1, 86_400),
-    retryMaxSeconds: int('retry-max', 600, 1, 7 * 86_400),
-    requestTimeoutSeconds: int('request-timeout', 60, 1, 600),
-    logLevel: (one('log-level') ?? 'info') as Config['logLevel'],
-  };
-  if (!['debug', 'info', 'warn', 'error'].includes(config.logLevel)) problems.push(`--log-level must be debug, info, warn or error`);
-  if (config.retryMaxSeconds < config.retryMinSeconds) problems.push('--retry-max must not be below --retry-min');
-  return problems.length ? { kind: 'invalid', problems } : { kind: 'ok', config };
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+/** Reads values by kind; a malformed one is a problem, and its default stands in so that every problem is found in one pass. */
+class OptionReader {
+  constructor(
+    private readonly values: ReadonlyMap<string, string[]>,
+    readonly problems: string[],
+  ) {}
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  all(name: string): string[] | undefined {
+    return this.values.get(name);
+  }
+
+  one(name: string): string | undefined {
+    return this.values.get(name)?.[0];
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.one(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (/^\d+$/.test(raw.trim()) && Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    this.problems.push(`--${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+
+  fraction(name: string, fallback: number): number {
+    const raw = this.one(name);
+    if (raw === undefined) return fallback;
+    const f = Number(raw);
+    if (/^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(raw) && f >= 0 && f <= 1) return f;
+    this.problems.push(`--${name} must be a number from 0 to 1 (got "${raw}")`);
+    return fallback;
+  }
+
+  flag(name: string): boolean {
+    const raw = this.one(name);
+    if (raw === undefined || /^(0|false|no)$/i.test(raw)) return false;
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    this.problems.push(`--${name} takes true or false (got "${raw}")`);
+    return false;
+  }
+
+  /** One of `choices`, else a problem naming them. */
+  choice<T extends string>(name: string, fallback: T, choices: readonly T[], say: string): T {
+    const value = (this.one(name) ?? fallback) as T;
+    if (!choices.includes(value)) this.problems.push(`--${name} must be ${say} (got "${value}")`);
+    return value;
+  }
+}
+
+function networkOf(read: OptionReader): Network {
+  return read.choice('network', 'bitcoin', NETWORKS, `one of ${NETWORKS.join(', ')}`);
+}
+
+/** --listen HOST:PORT (IPv6 in brackets), loopback unless --allow-public-listen insists. */
+function listenOf(read: OptionReader): Pick<Config, 'listenHost' | 'listenPort' | 'allowPublicListen'> {
+  const listen = read.one('listen') ?? '127.0.0.1:8080';
+  const lm = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(listen);
+  const valid = lm !== null && Number(lm[2]) <= 65535;
+  if (!valid) read.problems.push(`--listen must be HOST:PORT (got "${listen}")`);
+  const listenHost = valid ? lm[1]!.replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const allowPublicListen = read.flag('allow-public-listen');
+  if (!allowPublicListen && !isLoopbackHost(listenHost)) {
+    read.problems.push(`--listen ${listenHost} is not a loopback address; the API is meant to be reached through the onion service (add --allow-public-listen to insist)`);
+  }
+  return { listenHost, listenPort: valid ? Number(lm[2]) : 8080, allowPublicListen };
+}
+
+/** --tor and the options that only one Tor mode uses. */
+function torOf(read: OptionReader, network: Network): Pick<Config, 'tor' | 'socks' | 'onion' | 'torConfig'> {
+  const { problems } = read;
+  const tor = read.choice<TorMode>('tor', 'managed', ['managed', 'external', 'off'], 'managed, external or off');
+  if (tor === 'off' && network !== 'regtest') problems.push('--tor off is allowed only with --network regtest: everything else leaves through Tor');
+  const socks = read.one('socks') ?? DEFAULT_SOCKS;
+  if (!socks.startsWith('socks5h://')) problems.push(`--socks must be a socks5h:// URL, so that Tor resolves names (got "${socks}")`);
+  if (read.has('socks') && tor !== 'external') problems.push('--socks is used only with --tor external');
+  const onion = read.one('onion') ?? null;
+  if (onion !== null && !/^[a-z2-7]{56}\.onion$/.test(onion)) problems.push(`--onion must be a v3 onion address, 56 base32 characters + ".onion" (got "${onion}")`);
+  if (onion !== null && tor !== 'external') problems.push('--onion is used only with --tor external (managed tor knows its own)');
+  const torConfig = read.one('tor-config') ?? null;
+  if (torConfig !== null && tor !== 'managed') problems.push('--tor-config is used only with --tor managed');
+  return { tor, socks, onion, torConfig: torConfig === null ? null : resolve(torConfig) };
+}
+
+/** --explorer, repeatable, else the network's onion defaults; each an http(s) URL. */
+function explorersOf(read: OptionReader, network: Network): string[] {
+  const explorers = read.all('explorer') ?? [...(NETWORKS.includes(network) ? DEFAULT_EXPLORERS[network] : [])];
+  for (const e of explorers) {
+    const protocol = URL.canParse(e) ? new URL(e).protocol : null;
+    if (protocol === null) read.problems.push(`--explorer ${e} is not a URL`);
+    else if (protocol !== 'http:' && protocol !== 'https:') read.problems.push(`--explorer ${e} must be http(s)`);
+  }
+  if (explorers.length === 0) read.problems.push(`--network ${network} has no default explorer: give at least one --explorer`);
+  return explorers;
+}
+
+/** The numeric options: default, least and greatest value of each. */
+function numbersOf(read: OptionReader) {
+  return {
+    pollIntervalSeconds: read.int('poll-interval', 30, 1, 3600),
+    confirmations: read.int('confirmations', 6, 1, 1000),
+    feeTargetBlocks: read.int('fee-target', 6, 1, 1008),
+    feeBumpBlocks: read.int('fee-bump-blocks', 3, 1, 1000),
+    maxPending: read.int('max-pending', 1_000_000, 1),
+    maxStoreBytes: read.int('max-store-bytes', 8 * 1024 ** 3, 1),
+    admissionThreshold: read.fraction('admission-threshold', 0.5),
+    admissionMaxBits: read.int('admission-max-bits', 24, 0, 40),
+    maxSealedBytes: read.int('max-sealed-bytes', 102_400, 1024, 4_000_000),
+    maxWindowSeconds: read.int('max-window', 86_400, 0, 30 * 86_400),
+    horizonYears: read.int('horizon-years', 5, 1, 100),
+    retentionDays: read.int('retention-days', 30, 0, 3650),
+    retryMinSeconds: read.int('retry-min', 10, 1, 86_400),
+    retryMaxSeconds: read.int('retry-max', 600, 1, 7 * 86_400),
+    requestTimeoutSeconds: read.int('request-timeout', 60, 1, 600),
+  } satisfies Partial<Config>;
+}
+
+function logLevelOf(read: OptionReader): Config['logLevel'] {
+  return read.choice('log-level', 'info', ['debug', 'info', 'warn', 'error'], 'debug, info, warn or error');
 }
