@@ -207,7 +207,7 @@ test('a restart after a fee refusal resumes at the next rung, never the refused 
 
 test('packages sharing a parent: a rung asks about every transaction of the bundle, those sent before first; tracking follows each rung\'s child', async (t) => {
   const w = await schedulerWorld(t, { feeBumpBlocks: 1 });
-  const { id, parent, children: [c0, c1, c2] } = await w.submitSharedParent(100, FEES);
+  const { id, ladder, parent, children: [c0, c1, c2] } = await w.submitSharedParent(100, FEES);
   await w.settle();
   t.deepEqual(w.broadcaster.calls, [{ txids: [parent, c0], ownTxids: [parent, c1, c2] }]);
   t.deepEqual(followed(await w.state(id)), [{ rung: 0, txid: c0 }], 'the child: the parent is in every rung');
@@ -225,5 +225,31 @@ test('packages sharing a parent: a rung asks about every transaction of the bund
   w.nowMs += 30_000;
   await w.settle();
   t.deepEqual([...new Set(w.tracker.asked)], [c0], 'children only, never the shared parent');
-  t.like(await w.state(id), { state: State.Confirmed, txid: c0 });
+  const view = viewOf(await w.state(id));
+  t.like(view, { status: 'confirmed', rung: 0, feeRate: Math.round(rateOf(ladder, 0) * 1000) / 1000, txid: c0 });
+  t.deepEqual(view.txids, [parent, c0]);
+});
+
+test('an older rung that confirms: rung, feeRate, txids and txid all describe it, before and at the configured depth', async (t) => {
+  const w = await schedulerWorld(t, { feeBumpBlocks: 1 });
+  const { id, ladder, txids } = await w.submitLadder(100, FEES);
+  await w.settle();
+  w.mine(1);
+  w.nowMs += 30_000;
+  await w.settle();
+  t.deepEqual(sentTxids(w), [txids[0], txids[1]]);
+  t.like(viewOf(await w.state(id)), { status: 'broadcast', rung: 1, txid: txids[1], feeRate: rateOf(ladder, 1) });
+
+  w.tracker.answers.set(txids[0]!, { kind: 'confirmed', blockHeight: 102, blockHash: '05'.repeat(32) });
+  w.mine(1);
+  w.nowMs += 30_000;
+  await w.settle();
+  const view = viewOf(await w.state(id));
+  t.like(view, { status: 'broadcast', confirmations: 1, rung: 0, txid: txids[0], feeRate: rateOf(ladder, 0) });
+  t.deepEqual(view.txids, [txids[0]]);
+  w.mine(2);
+  w.nowMs += 30_000;
+  await w.settle();
+  t.like(viewOf(await w.state(id)), { status: 'confirmed', confirmations: 3, rung: 0, txid: txids[0], feeRate: rateOf(ladder, 0), txids: [txids[0]] });
+  t.is(w.broadcaster.calls.length, 2, 'no third rung once one had confirmed');
 });

@@ -71,7 +71,11 @@ export interface StoredRecord {
   readonly holdHeight: number | null;
   /** How many rungs the opened bundle holds (SPEC §7); null for a bare transaction. */
   readonly rungs: number | null;
-  /** Index of the rung being sent or last sent; null before the first send. */
+  /**
+   * The scheduler's place on the ladder: the rung being sent, or to be sent next (never below one
+   * refused for its fee). Null until a fee refusal or an acceptance fixes it. The status shows the
+   * rung of `sent` instead (shownRung).
+   */
   readonly rung: number | null;
   /** That rung's fee rate as declared, in sat/vB (null for a bare transaction). */
   readonly feeRate: number | null;
@@ -108,15 +112,26 @@ export function viewOf(r: StoredRecord): RecordStatus {
   return r.rungs === null ? view : { ...view, ...bundleView(r) };
 }
 
-/** SPEC §3 for a bundle: how many rungs, and the one last sent (absent before the first send). */
-function bundleView(r: StoredRecord): Pick<RecordStatus, 'rungs' | 'rung' | 'feeRate' | 'txids'> {
-  if (r.rung === null) return { rungs: r.rungs! };
-  return {
-    rungs: r.rungs!,
-    rung: r.rung,
-    ...(r.feeRate === null ? {} : { feeRate: Math.round(r.feeRate * 1000) / 1000 }),
-    ...(r.txids === null ? {} : { txids: [...r.txids] }),
-  };
+/** SPEC §3 for a bundle: how many rungs, and the rung shown (none before the first send), all its fields from it. */
+function bundleView(r: StoredRecord): Pick<RecordStatus, 'rungs' | 'rung' | 'feeRate' | 'txids' | 'txid'> {
+  const shown = shownRung(r);
+  if (!shown) return { rungs: r.rungs! };
+  const { entry, txid } = shown;
+  const feeRate = entry.feeRate ?? null;
+  return { rungs: r.rungs!, rung: entry.rung, ...(feeRate === null ? {} : { feeRate: Math.round(feeRate * 1000) / 1000 }), txids: [...(entry.txids ?? [entry.txid])], txid };
+}
+
+/**
+ * The rung a bundle's status shows (SPEC §3) and its txid. "Sent" means an explorer took it: before
+ * that, none. Once one of the followed transactions has confirmed, that rung, and the txid is the
+ * transaction that confirmed (its child: with rungs sharing a parent, the parent would not say which
+ * alternative confirmed); until then the rung last sent, and the txid is its first transaction.
+ */
+export function shownRung(r: DueRecord): { readonly entry: SentRung; readonly txid: string } | null {
+  const confirmed = (r.confirmations ?? 0) > 0 ? r.sent.find((s) => s.txid === r.txid) : undefined;
+  if (confirmed) return { entry: confirmed, txid: confirmed.txid };
+  const last = r.sent[r.sent.length - 1];
+  return last ? { entry: last, txid: last.txids?.[0] ?? last.txid } : null;
 }
 
 /** The store keeps the code as text; only the scheduler writes it, from InvalidCode and RejectedCode. */

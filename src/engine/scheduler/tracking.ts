@@ -91,7 +91,11 @@ function afterCheck(ctx: Context, r: DueRecord, seen: Seen, now: number): Transi
   }
 }
 
-/** The one that confirmed becomes the record's txid (SPEC §7). */
+/**
+ * The transaction that confirmed becomes the record's txid; the status then shows the rung it ends,
+ * with that rung's fee rate and transactions (record.ts shownRung; SPEC §3, §7). The ladder's place
+ * (`rung`) stays where it climbed to, should a reorganisation undo the confirmation.
+ */
 function afterConfirmed(options: Settings, r: DueRecord, txid: string, depth: number, now: number): Transition {
   const from = [State.Broadcast];
   if (depth >= options.confirmations) {
