@@ -1,8 +1,5 @@
-// `npm run build && node dist/scripts/bench-admission.js [--seconds=N]`: SPEC §8 measured, for issue
-// 12's closing note. (1) What the byte count costs ingest: group-committed inserts with the counting
-// triggers and with them dropped, in interleaved rounds. (2) The fill attack (one client, 16
-// connections, 100 KB blobs 4.9 years ahead, paying every stamp it is asked for): bytes stored per
-// second at a calm store and at a 90 % full one. Prints one table.
+// SPEC §8 measured for issue 12's closing note: what the byte count costs ingest, and the fill attack.
+// `npm run build && node dist/scripts/bench-admission.js [--seconds=N]`; prints one table.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,6 +32,7 @@ async function ingestRound(store: Store, n: number): Promise<number> {
   return n / ((performance.now() - started) / 1000);
 }
 
+/** Group-committed inserts with the counting triggers and with them dropped, in interleaved rounds. */
 async function benchTriggers(work: string): Promise<void> {
   progress('the byte count: store inserts with and without its triggers, 5 interleaved rounds of 2,048');
   const withDir = join(work, 'with');
@@ -135,6 +133,7 @@ async function prefill(dataDir: string, bytes: number): Promise<void> {
   await db.close();
 }
 
+/** One client, 16 connections, 100 KB blobs 4.9 years ahead, paying every stamp it is asked for: bytes stored per second at a calm store and at a 90 % full one. */
 async function benchAttack(work: string): Promise<void> {
   const quota = 100 * 1024 * 1024;
   progress(`fill attack at a calm store (8 GiB quota): ${SECONDS} s`);

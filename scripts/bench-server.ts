@@ -1,6 +1,5 @@
-// A server for the benchmark, in its own process so the load generator does not share its event
-// loop: `relay DATA_DIR` is RelayStore's real API on a real store, built by compose() as
-// `relaystore serve` builds it, without the chain side; `echo` is a bare Koa JSON echo.
+// The benchmark's server, in its own process so the load generator does not share its event loop:
+// `relay DATA_DIR` is RelayStore's API as compose() builds it for serve (no chain side); `echo`, bare Koa.
 import http from 'node:http';
 import Koa from 'koa';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,5 @@
-// Manual testing aid: starts the private loopback Tor network, prints the torrc lines a tor needs to
-// join it (for `relaystore serve --tor-config FILE`), and tears everything down on Ctrl-C.
-// Usage: node dist/scripts/tor-testnet.js [--client] [--onion PORT ...] [--torrc-out FILE]
+// Manual testing aid: starts the private loopback Tor network and prints the torrc lines a tor needs to join it.
+// Usage: node dist/scripts/tor-testnet.js [--client] [--onion PORT ...] [--torrc-out FILE]; Ctrl-C tears it down.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

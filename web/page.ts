@@ -1,5 +1,6 @@
 // The page's script, when JavaScript is on: seals in the browser, so the server never sees the
 // transaction before it matures. Bundled by scripts/build-page.ts from the modules src/ uses.
+
 // A rule the page needs is one import from src/, never a copy.
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { parseTransaction, sealTransaction, submitRequestOf } from '../src/client/envelope.js';

@@ -1,10 +1,10 @@
-// What a client does before anything leaves the machine: parse the transaction (with the server's
-// own reader, domain/bundle.ts), take its locktime and txid, pad (SPEC §2) and seal to the server's
-// key. Browser-safe (no Node built-ins, no Buffer): the page's script is bundled from this file (web/page.ts).
+// What a client does before anything leaves the machine: parse the transaction, pad (SPEC §2), seal to
+// the server's key, and the request body. Browser-safe (no Node built-ins, no Buffer): web/page.ts bundles it.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { pad } from '../crypto/padding.js';
 import { seal } from '../crypto/sealed-box.js';
+// The server's own reader: what a client seals, the opener reads the same way.
 import { isBundle, readTx } from '../domain/bundle.js';
 import { locktimeType, type LocktimeType } from '../domain/locktime.js';
 import type { SubmitRequest } from '../wire/submit-request.js';
