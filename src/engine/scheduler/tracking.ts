@@ -1,7 +1,5 @@
-// Step of `broadcast` records: each due one is looked up through the tracker (SPEC §5, §7). Every
-// rung that went out is followed: whichever confirms is the record's txid, and it is confirmed at
-// the configured depth. A current rung that vanished is sent again; one still unconfirmed
-// --fee-bump-blocks blocks after it went out is replaced by the next rung.
+// Step of `broadcast` records: every rung that went out is looked up through the tracker (SPEC §5, §7)
+// until one is confirmed at the configured depth; a vanished rung is sent again, a slow one replaced.
 import { State, type DueRecord } from '../../domain/record.js';
 import { purgeAt } from '../../domain/retention.js';
 import { bumpDue, nextRung } from '../../domain/climbing.js';
