@@ -1,6 +1,7 @@
 // Classifies an explorer's answer to a broadcast (SPEC §5, §7). Esplora relays Bitcoin Core's RPC
 // errors as HTTP 400 text like `sendrawtransaction RPC error: {"code":-26,"message":"non-final"}`;
 // a package answer is Core's `submitpackage` result (HTTP 200 JSON) or such a 400 text.
+import { explorerText } from './explorer-text.js';
 export type BroadcastAnswer =
   | { readonly kind: 'accepted' }
   | { readonly kind: 'already_known' }
@@ -71,18 +72,19 @@ export interface RpcError {
   readonly message: string;
 }
 
+/** The explorer's text enters here, scrubbed (explorer-text.ts) before anything is cut from it. */
 export function parseRpcError(body: string): RpcError {
   const text = unwrapJsonError(body.trim());
   const json = rpcErrorJson(text);
   if (json !== null) {
     try {
       const parsed = JSON.parse(json) as { code?: unknown; message?: unknown };
-      return { code: typeof parsed.code === 'number' ? parsed.code : null, message: String(parsed.message ?? '') };
+      return { code: typeof parsed.code === 'number' ? parsed.code : null, message: explorerText(String(parsed.message ?? '')) };
     } catch {
       // Not JSON after all: fall through to the raw text.
     }
   }
-  return { code: null, message: text.slice(0, 200) };
+  return { code: null, message: explorerText(text) };
 }
 
 /** From the brace after the first "RPC error" to the text's last character, when that is a closing brace. */

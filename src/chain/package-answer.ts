@@ -1,6 +1,7 @@
 // Classifies an explorer's answer to a package (SPEC §7): Bitcoin Core's `submitpackage` result,
 // relayed as HTTP 200 JSON, or an error text classified like an answer to POST /tx.
 import { classifyBroadcast, classifyRejection, type BroadcastAnswer } from './esplora-errors.js';
+import { explorerText } from './explorer-text.js';
 
 /** What one submitpackage result says: the package message and each transaction's error (null: accepted). */
 export interface PackageResult {
@@ -40,7 +41,7 @@ export function parsePackageResult(body: string): PackageResult | null {
   const entries = Object.values(results as Record<string, unknown>);
   if (entries.length > MAX_ENTRIES) return null;
   const errors = entries.map(entryError);
-  return errors.includes(undefined) ? null : { message, errors: errors as Array<string | null> };
+  return errors.includes(undefined) ? null : { message: explorerText(message), errors: errors as Array<string | null> };
 }
 
 /** null when the entry says the transaction is in the mempool; undefined when it is not an entry. */
@@ -48,7 +49,7 @@ function entryError(entry: unknown): string | null | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
   const error = (entry as { error?: unknown }).error;
   if (error === undefined) return null;
-  return typeof error === 'string' ? error.slice(0, MAX_TEXT) : undefined;
+  return typeof error === 'string' ? explorerText(error, MAX_TEXT) : undefined;
 }
 
 const ACCEPTED: BroadcastAnswer = { kind: 'accepted' };
