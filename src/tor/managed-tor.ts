@@ -18,6 +18,9 @@ export interface ManagedTorOptions {
   readyTimeoutMs?: number;
 }
 
+/** Streams (connections to the API) one rendezvous circuit may open at once; torrc.example says the same. */
+export const MAX_STREAMS_PER_CIRCUIT = 32;
+
 /** Keeps the last lines tor printed, to explain a failed start without writing a log file. */
 function tailOf(child: ChildProcess, keep = 20): () => string[] {
   const lines: string[] = [];
@@ -218,6 +221,10 @@ function torrcText(t: { dataDirectory: string; onionDir: string; socksPort: numb
     `HiddenServiceDir ${t.onionDir}`,
     `HiddenServicePort 80 ${t.opts.apiHost}:${t.opts.apiPort}`,
     'HiddenServicePoWDefensesEnabled 1',
+    // One client's circuit may hold a browser's few parallel requests, never a flood of them:
+    // past this, tor closes that circuit (SPEC §8; the server caps the total, --max-connections).
+    `HiddenServiceMaxStreams ${MAX_STREAMS_PER_CIRCUIT}`,
+    'HiddenServiceMaxStreamsCloseCircuit 1',
     'Log notice stdout',
     '',
   ].join('\n') + (t.opts.extraTorrc ? `\n# --tor-config\n${t.opts.extraTorrc}\n` : '');
