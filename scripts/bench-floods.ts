@@ -80,19 +80,34 @@ async function benchAborts(work: string, explorer: TestExplorer, n: number): Pro
   const stdout = child.bytes.stdout - before.stdout;
   const stderr = child.bytes.stderr - before.stderr;
   progress(`${n} aborted uploads: ${stdout} bytes on stdout, ${stderr} bytes on stderr (${stdout + stderr} in all, from start of the aborts to the end of a clean stop)`);
+  const errors = child.lines.filter((l) => l.level === 'error').length;
+  const summaries = child.lines.filter((l) => l.event === 'summary').map((l) => JSON.stringify(l));
+  progress(`${errors} error lines; summaries: ${summaries.join(' ') || 'none'} (the rest are the scheduler's debug ticks and start/stop lines)`);
 }
 
 /** A slowloris socket: half a request line, then one header byte every two seconds. */
-function slowSocket(port: number, all: Set<net.Socket>, closedByServer: { n: number }): void {
+function slowSocket(port: number, flood: Flood): void {
   const socket = net.connect(port, '127.0.0.1');
-  all.add(socket);
+  flood.open.add(socket);
   const timer = setInterval(() => socket.writable && socket.write('a'), 2000);
-  socket.on('connect', () => socket.write('POST /v1/transactions HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+  socket.on('connect', () => {
+    flood.settled++;
+    socket.write('POST /v1/transactions HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+  });
   socket.on('error', () => {});
+  socket.resume();
   socket.on('close', () => {
     clearInterval(timer);
-    if (all.delete(socket)) closedByServer.n++;
+    if (!socket.connecting && flood.open.delete(socket)) flood.closedByServer++;
+    else if (flood.open.delete(socket)) flood.settled++;
   });
+}
+
+interface Flood {
+  readonly open: Set<net.Socket>;
+  /** Sockets that connected or failed to. */
+  settled: number;
+  closedByServer: number;
 }
 
 /** Seconds until GET /v1/info answers 200, trying every 200 ms with a 2 s deadline each. */
@@ -108,22 +123,25 @@ async function secondsUntilAnswered(port: number, limitMs: number): Promise<numb
 
 async function benchFlood(work: string, explorer: TestExplorer, sockets: number, nofile: number): Promise<void> {
   const child = await startChild(join(work, 'flood'), explorer.url, nofile);
-  const all = new Set<net.Socket>();
-  const closedByServer = { n: 0 };
+  const flood: Flood = { open: new Set(), settled: 0, closedByServer: 0 };
+  const started = performance.now();
   for (let i = 0; i < sockets; i++) {
-    slowSocket(child.port, all, closedByServer);
+    slowSocket(child.port, flood);
     if (i % 200 === 199) await sleep(20);
   }
-  await sleep(2000);
+  // Every socket has connected (or failed to): the flood is in place.
+  await until(() => flood.settled >= sockets, 120_000);
+  const inPlace = (performance.now() - started) / 1000;
   const height = explorer.mine(1) && explorer.tip().height;
   const minedAt = performance.now();
-  const recovered = await secondsUntilAnswered(child.port, 180_000);
-  const judged = await until(() => child.lines.some((l) => l.event === 'tick' && Number(l.height) >= height), 180_000);
+  const judgedAt = until(() => child.lines.some((l) => l.event === 'tick' && Number(l.height) >= height), 180_000).then((ok) => (ok ? (performance.now() - minedAt) / 1000 : null));
+  const [answeredAfter, judgedAfter] = await Promise.all([secondsUntilAnswered(child.port, 180_000), judgedAt]);
   const emfile = child.lines.filter((l) => JSON.stringify(l).includes('EMFILE')).length;
-  progress(`${sockets} slow sockets (service open-files limit ${nofile}): answered again after ${recovered?.toFixed(1) ?? 'never (180 s)'} s; ` +
-    `a block mined during the flood judged after ${judged ? ((performance.now() - minedAt) / 1000).toFixed(1) : 'never'} s; ` +
-    `${closedByServer.n} slow sockets closed by the server, ${all.size} still open; ${emfile} log lines mention EMFILE`);
-  for (const s of all) s.destroy();
+  progress(`${sockets} slow sockets (service open-files limit ${nofile}), in place after ${inPlace.toFixed(1)} s: ` +
+    `answered again ${answeredAfter === null ? 'never (180 s)' : `${(inPlace + answeredAfter).toFixed(1)} s after the flood began`}; ` +
+    `a block mined then judged after ${judgedAfter?.toFixed(1) ?? 'never'} s; ` +
+    `${flood.closedByServer} slow sockets closed by the server, ${flood.open.size} still open; ${emfile} log lines mention EMFILE`);
+  for (const s of flood.open) s.destroy();
   await stopChild(child);
   const summary = child.lines.filter((l) => l.event === 'summary' || l.event === 'connections');
   if (summary.length) progress(`its own account: ${summary.map((l) => JSON.stringify(l)).join(' ')}`);

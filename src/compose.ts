@@ -19,6 +19,7 @@ import { EsploraTracker } from './engine/tracker.js';
 import { Scheduler } from './engine/scheduler.js';
 import type { Clock } from './util/clock.js';
 import { describeError, type Logger } from './util/log.js';
+import type { Tally } from './util/tally.js';
 
 /** What the API reads of the chain: the chain watcher once it runs, or a caller's stand-in. */
 export interface ChainView {
@@ -38,6 +39,8 @@ export interface Environment {
   readonly chain?: ChainView;
   /** Replaces the price the store's fill gives (SPEC §8): tests that ask for an exact number of bits. */
   readonly admission?: () => AdmissionLevel;
+  /** Where the API counts clients that leave or stall (the server writes it as a summary line). */
+  readonly tally?: Tally;
 }
 
 /** The chain side once running: explorers, chain watcher, opener and scheduler. */
@@ -127,7 +130,7 @@ async function composeApp(config: Config, env: Environment, intake: Intake, fron
     admission: front.admission,
   };
   const page = pageRoutes({ ...info, intake, assets: await loadPageAssets() });
-  return createApp({ ...info, intake, log: env.log, extraRoutes: page });
+  return createApp({ ...info, intake, log: env.log, ...(env.tally ? { tally: env.tally } : {}), extraRoutes: page });
 }
 
 function startChainSide(config: Config, env: Environment, parts: { store: Store; keys: KeyRing; transport: Transport }) {

@@ -25,6 +25,7 @@ export interface Config {
   readonly maxStoreBytes: number;
   readonly admissionThreshold: number;
   readonly admissionMaxBits: number;
+  readonly maxConnections: number;
   readonly maxSealedBytes: number;
   readonly maxWindowSeconds: number;
   readonly horizonYears: number;
@@ -72,6 +73,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-pending', flag: false, help: 'pending records above which submissions get store_full (default 1000000)' },
   { name: 'max-store-bytes', flag: false, help: 'sealed bytes of unfinished records above which submissions get store_full (default 8 GiB)' },
   { name: 'admission-threshold', flag: false, help: 'fraction of --max-store-bytes from which submissions need a stamp (default 0.5)' },
+  { name: 'max-connections', flag: false, help: 'open client connections at most, lowered to fit the open-files limit (default 512)' },
   { name: 'admission-max-bits', flag: false, help: 'stamp bits asked at a full store (default 24)' },
   { name: 'max-sealed-bytes', flag: false, help: 'largest sealed blob accepted (default 102400)' },
   { name: 'max-window', flag: false, help: 'largest window in seconds (default 86400)' },
@@ -249,6 +251,7 @@ function numbersOf(read: OptionReader) {
     maxStoreBytes: read.int('max-store-bytes', 8 * 1024 ** 3, 1),
     admissionThreshold: read.fraction('admission-threshold', 0.5),
     admissionMaxBits: read.int('admission-max-bits', 24, 0, 40),
+    maxConnections: read.int('max-connections', 512, 1, 1_000_000),
     maxSealedBytes: read.int('max-sealed-bytes', 102_400, 1024, 4_000_000),
     maxWindowSeconds: read.int('max-window', 86_400, 0, 30 * 86_400),
     horizonYears: read.int('horizon-years', 5, 1, 100),

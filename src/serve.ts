@@ -1,11 +1,15 @@
 // `relaystore serve`: the entry point. It listens, starts Tor (or not) to reach the explorers, and
 // lets compose() build and wire everything else.
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Config } from './config.js';
 import { compose } from './compose.js';
 import { DirectTransport, SocksTransport, type Transport } from './net/transport.js';
+import { createHttpServer, type HttpServerOptions } from './http/server.js';
+import { connectionBudget, openDescriptors, openFilesLimit, outgoingDescriptors } from './http/descriptors.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENT_BROADCASTS } from './engine/scheduler/options.js';
+import { Tally } from './util/tally.js';
 import { systemClock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 
@@ -24,15 +28,19 @@ export interface Running {
 }
 
 export async function serve(config: Config, log: Logger, startTor: TorStarter | null): Promise<Running> {
+  // First, before anything holds a thread or a file: a limit too low for the service stops it here.
+  const maxConnections = await clientConnections(config, log);
+  const tally = new Tally(log, systemClock);
   let tor: TorHandle | null = null;
-  const service = await compose(config, { clock: systemClock, log, onion: () => tor?.onion ?? config.onion });
-  const server = await listen(service.app, config).catch(async (err) => {
+  const service = await compose(config, { clock: systemClock, log, tally, onion: () => tor?.onion ?? config.onion });
+  const server = await listen(service.app, config, { maxConnections, tally }).catch(async (err) => {
     await service.close();
     throw err;
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.log('info', 'listening', { url, network: config.network, keyId: service.keys.current.keyId });
+  const stopSummaries = tally.every(SUMMARY_MS);
   const stop = async () => {
     log.log('info', 'stopping');
     await new Promise<void>((resolve) => {
@@ -41,6 +49,7 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
     });
     await service.close();
     await tor?.stop();
+    stopSummaries();
     log.log('info', 'stopped');
   };
   try {
@@ -58,12 +67,8 @@ export async function serve(config: Config, log: Logger, startTor: TorStarter | 
   return { url, stop: () => (stopping ??= stop()) };
 }
 
-async function listen(app: Koa, config: Config): Promise<http.Server> {
-  const server = http.createServer(app.callback());
-  server.keepAliveTimeout = 10_000;
-  // Tor clients are slow, but a request that trickles in for longer than this is not a client.
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 60_000;
+async function listen(app: Koa, config: Config, options: HttpServerOptions): Promise<http.Server> {
+  const server = createHttpServer(app.callback(), options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listenPort, config.listenHost, () => resolve());
@@ -77,4 +82,17 @@ function transportFor(config: Config, tor: TorHandle | null, log: Logger): Trans
   if (config.tor === 'external') return new SocksTransport(config.socks);
   log.log('warn', 'tor_off', { note: 'regtest with --tor off: explorer connections are direct, not through Tor' });
   return new DirectTransport();
+}
+
+/** Aborts, timeouts and refused connections are written as one line this often. */
+const SUMMARY_MS = 60_000;
+
+/** --max-connections, lowered so that outgoing work keeps its descriptors (SPEC §8); logged. */
+async function clientConnections(config: Config, log: Logger): Promise<number> {
+  const outgoing = outgoingDescriptors({ explorers: config.explorers.length, tracking: DEFAULT_BATCH_SIZE, broadcasts: DEFAULT_MAX_CONCURRENT_BROADCASTS });
+  const budget = connectionBudget(config.maxConnections, await openFilesLimit(), await openDescriptors(), outgoing);
+  if (budget.kind === 'too_few') throw new Error(budget.message);
+  const { maxConnections, openFilesLimit: limit, reserved, clamped } = budget;
+  log.log(clamped ? 'warn' : 'info', 'connections', { maxConnections, requested: config.maxConnections, openFilesLimit: limit, reservedForOutgoing: reserved });
+  return maxConnections;
 }

@@ -7,10 +7,12 @@ import type { Refusal } from '../domain/outcomes.js';
 import type { Tip } from '../domain/locktime.js';
 import type { AdmissionLevel } from '../domain/admission.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { errorBody, HTTP_STATUS, HttpRefusal } from './errors.js';
+import { ClientGone, errorBody, HTTP_STATUS, HttpRefusal, isClientGone } from './errors.js';
 import { readJson } from './body.js';
 import { openApiDocument } from './openapi.js';
 import { describeError, type Logger } from '../util/log.js';
+import { Tally } from '../util/tally.js';
+import { systemClock } from '../util/clock.js';
 import { VERSION, type CancelAnswer, type Fees, type ServerInfo } from '../wire/answers.js';
 import { MAX_RUNGS, MAX_TX_PER_RUNG } from '../domain/bundle.js';
 import type { Network } from '../wire/vocabulary.js';
@@ -28,6 +30,8 @@ export interface AppDeps {
   /** SPEC §8: what a submission costs now. */
   readonly admission: () => AdmissionLevel;
   readonly log: Logger;
+  /** Where aborts and timeouts are counted (default: counted, never written, as tests without a server want). */
+  readonly tally?: Tally;
   /** Extra routes mounted before the API's fallbacks (the page of the client issue). */
   readonly extraRoutes?: (router: Router) => void;
 }
@@ -55,7 +59,13 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
   const router = new Router();
-  app.use(answerErrors(deps.log));
+  const tally = deps.tally ?? new Tally(deps.log, systemClock);
+  // Instead of Koa's default, which prints a stack trace on stderr for every client that leaves.
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    if (isClientGone(err)) return tally.count('client_aborts', ctx?.req.socket);
+    deps.log.log('error', 'http_error', { error: describeError(err) });
+  });
+  app.use(answerErrors(deps.log, tally));
   apiRoutes(router, deps);
   deps.extraRoutes?.(router);
   app.use(router.routes());
@@ -70,7 +80,7 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 /** Sets the headers of every answer and turns refusals and failures into SPEC error bodies. */
-function answerErrors(log: Logger): Koa.Middleware {
+function answerErrors(log: Logger, tally: Tally): Koa.Middleware {
   return async (ctx, next) => {
     // No referrer leaves, nothing is sniffed or framed; the page (page.ts) widens the CSP for itself.
     ctx.set('Referrer-Policy', 'no-referrer');
@@ -81,6 +91,7 @@ function answerErrors(log: Logger): Koa.Middleware {
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpRefusal('not_found', `no route for ${ctx.path}`);
     } catch (err) {
       if (err instanceof HttpRefusal) return refused(ctx, err);
+      if (isClientGone(err)) return gone(ctx, err, tally);
       log.log('error', 'http_internal_error', { error: describeError(err) });
       ctx.status = 500;
       ctx.body = errorBody('internal_error', 'internal error');
@@ -88,6 +99,13 @@ function answerErrors(log: Logger): Koa.Middleware {
       ctx.set('Cache-Control', 'no-store');
     }
   };
+}
+
+/** Nothing to answer: the client left or stalled. Counted once per connection, which is let go. */
+function gone(ctx: Koa.Context, err: unknown, tally: Tally): void {
+  tally.count(err instanceof ClientGone && err.reason === 'timeout' ? 'client_timeouts' : 'client_aborts', ctx.req.socket);
+  ctx.respond = false;
+  ctx.req.socket.destroy();
 }
 
 function refused(ctx: Koa.Context, refusal: Pick<Refusal, 'code' | 'message'>): void {

@@ -1,7 +1,18 @@
 // Reads request bodies (JSON for the API, urlencoded forms for the page) with the size limit
-// enforced while streaming, before any parsing.
+// enforced while streaming, before any parsing; a client that stalls or leaves is let go at once,
+// and one that sends too much still gets a 413 it can read.
 import type { Context } from 'koa';
-import { HttpRefusal } from './errors.js';
+import type { IncomingMessage } from 'node:http';
+import { ClientGone, HttpRefusal } from './errors.js';
+
+/** A body that stops arriving for this long is given up (Node's requestTimeout bounds the whole). */
+const BODY_IDLE_MS = 10_000;
+/**
+ * After the limit, what is still read and thrown away before the 413 goes out: a client that sends
+ * everything before it reads (Python's urllib) would otherwise meet a reset instead of the answer.
+ * nginx's lingering close does the same; beyond this the connection is closed.
+ */
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 
 export async function readJson(ctx: Context, limitBytes: number): Promise<unknown> {
   const type = ctx.request.headers['content-type'] ?? '';
@@ -26,29 +37,54 @@ export async function readForm(ctx: Context, limitBytes: number): Promise<URLSea
 }
 
 async function readText(ctx: Context, limitBytes: number): Promise<string> {
-  const declared = Number(ctx.request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    throw new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`);
+  const declared = Number(ctx.request.headers['content-length'] ?? Number.NaN);
+  const expects = /^100-continue$/i.test(ctx.request.headers.expect ?? '');
+  if (declared > limitBytes && (expects || declared > DRAIN_MAX_BYTES)) {
+    // The body was not asked for yet (or is more than is worth reading): answer now, then close.
+    ctx.set('Connection', 'close');
+    throw tooLarge(limitBytes);
   }
-  const text = await new Promise<string>((resolve, reject) => {
+  // The server leaves `Expect: 100-continue` to us (server.ts): the body is asked for only now.
+  if (expects) ctx.res.writeContinue();
+  const body = await readBody(ctx.req, limitBytes);
+  if (body.kind === 'gone') throw new ClientGone(body.reason);
+  if (body.kind === 'too_large') {
+    if (!body.drained) ctx.set('Connection', 'close');
+    throw tooLarge(limitBytes);
+  }
+  return body.text;
+}
+
+function tooLarge(limitBytes: number): HttpRefusal {
+  return new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`);
+}
+
+type Body =
+  | { readonly kind: 'text'; readonly text: string }
+  /** `drained`: the whole body was read (and dropped), so the answer can be read before any close. */
+  | { readonly kind: 'too_large'; readonly drained: boolean }
+  | { readonly kind: 'gone'; readonly reason: 'aborted' | 'timeout' };
+
+/** Keeps up to `keep` bytes; past them reads on and drops, up to DRAIN_MAX_BYTES in all. */
+function readBody(req: IncomingMessage, keep: number): Promise<Body> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const req = ctx.req;
+    const settle = (body: Body) => {
+      clearTimeout(idle);
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      if (body.kind !== 'text') req.pause();
+      resolve(body);
+    };
+    const idle = setTimeout(() => settle({ kind: 'gone', reason: 'timeout' }), BODY_IDLE_MS);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limitBytes) {
-        // Stop reading; the connection is closed after the answer so the rest is never buffered.
-        req.off('data', onData);
-        req.pause();
-        ctx.set('Connection', 'close');
-        reject(new HttpRefusal('payload_too_large', `the body is larger than ${limitBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= keep) chunks.push(chunk);
+      else if (size > DRAIN_MAX_BYTES) return settle({ kind: 'too_large', drained: false });
+      idle.refresh();
     };
-    req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
-    req.once('error', reject);
+    const onEnd = () => settle(size > keep ? { kind: 'too_large', drained: true } : { kind: 'text', text: Buffer.concat(chunks, size).toString('utf8') });
+    const onGone = () => settle({ kind: 'gone', reason: 'aborted' });
+    req.on('data', onData).once('end', onEnd).once('error', onGone).once('close', onGone);
   });
-  return text;
 }

@@ -40,3 +40,23 @@ export class HttpRefusal extends Error {
     this.name = 'HttpRefusal';
   }
 }
+
+/**
+ * Thrown inside the HTTP layer when the client went away (aborted) or stalled past a timeout: an
+ * everyday event on a public onion, counted in the summary, never answered and never an error.
+ */
+export class ClientGone extends Error {
+  constructor(readonly reason: 'aborted' | 'timeout') {
+    super(`client ${reason}`);
+    this.name = 'ClientGone';
+  }
+}
+
+const GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+/** Whether a socket or stream error only says that the client is gone. */
+export function isClientGone(err: unknown): boolean {
+  if (err instanceof ClientGone) return true;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return (typeof code === 'string' && GONE_CODES.has(code)) || (err instanceof Error && err.message === 'aborted');
+}

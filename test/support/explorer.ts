@@ -19,8 +19,12 @@ import {
   type Priced,
 } from './fee-market.js';
 
-/** 'slow-broadcasts' holds only POST /tx: the chain stays visible while broadcasts hang. */
-export type ExplorerMode = 'ok' | 'down' | 'error500' | 'garbage' | 'slow' | 'slow-broadcasts';
+/**
+ * 'slow-broadcasts' holds only POST /tx: the chain stays visible while broadcasts hang. 'echo' and
+ * 'echo-reject' answer every POST with an RPC error that repeats what was posted (the raw
+ * transaction), one unrecognised (so retried), one a permanent refusal.
+ */
+export type ExplorerMode = 'ok' | 'down' | 'error500' | 'garbage' | 'slow' | 'slow-broadcasts' | 'echo' | 'echo-reject';
 
 /** Where packages are taken: Blockstream Esplora's path, mempool.space's only, or nowhere (404). */
 export type PackageEndpoint = '/txs/package' | '/v1/txs/package' | 'none';
@@ -121,6 +125,11 @@ let garbage: Buffer | null = null;
 
 function rpcError(code: number, message: string, method = 'sendrawtransaction'): Answer {
   return text(400, `${method} RPC error: ${JSON.stringify({ code, message })}`);
+}
+
+/** An RPC error that repeats what was posted, as some explorers' error texts do. */
+function echoAnswer(retried: boolean, posted: string): Answer {
+  return rpcError(-26, retried ? `unexpected: ${posted}` : `bad-txns-inputs-duplicate, tx ${posted}`);
 }
 
 function refused(code: number, reason: string, candidate?: Candidate): Verdict {
@@ -787,14 +796,18 @@ export class TestExplorer {
       case 'error500':
         send(res, text(500, 'Internal Server Error'));
         return;
+      case 'echo':
+      case 'echo-reject':
+        if (method !== 'POST') break;
+        send(res, echoAnswer(this.getMode() === 'echo', body.toString('utf8')));
+        return;
       case 'garbage':
         garbage ??= randomBytes(GARBAGE_BYTES);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': garbage.length });
         res.end(garbage);
         return;
-      default:
-        send(res, this.route(method, path.split('?')[0] ?? '', body.toString('utf8')));
     }
+    send(res, this.route(method, path.split('?')[0] ?? '', body.toString('utf8')));
   }
 
   /** Resolves true after slowMs, false if the client or the explorer gave up first. */

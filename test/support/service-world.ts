@@ -15,6 +15,7 @@ export const EXPLORER_NAMES = ['explorer-a.test', 'explorer-b.test'];
 export interface ServiceWorld {
   dir: string;
   args: string[];
+  openFiles?: number;
   explorer: TestExplorer;
   socks: TestSocksServer;
   service: Service;
@@ -26,6 +27,8 @@ export interface ServiceWorldOptions {
   explorer?: ExplorerOptions;
   /** More `serve` flags, e.g. --fee-target. */
   args?: string[];
+  /** The service's open-files limit (ulimit -n); default the test runner's. */
+  openFiles?: number;
 }
 
 export async function startServiceWorld(t: { teardown(fn: () => unknown): void }, opts: ServiceWorldOptions = {}): Promise<ServiceWorld> {
@@ -45,7 +48,7 @@ export async function startServiceWorld(t: { teardown(fn: () => unknown): void }
     }),
     ...(opts.args ?? []),
   ];
-  const world = { dir, args, explorer, socks, service: null as unknown as Service, client: null as unknown as TestClient };
+  const world: ServiceWorld = { dir, args, explorer, socks, service: null as unknown as Service, client: null as unknown as TestClient, ...(opts.openFiles ? { openFiles: opts.openFiles } : {}) };
   t.teardown(async () => {
     await world.service?.kill('SIGTERM');
     await socks.close();
@@ -58,7 +61,7 @@ export async function startServiceWorld(t: { teardown(fn: () => unknown): void }
 
 /** Starts the service (again) on the world's data directory and waits until it follows the tip. */
 export async function restartService(world: ServiceWorld): Promise<void> {
-  world.service = await startService(world.args);
+  world.service = await startService(world.args, {}, undefined, world.openFiles);
   world.client = new TestClient(world.service.url);
   await waitForTip(world, world.explorer.tip().height);
 }

@@ -19,11 +19,9 @@ export interface Service {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 60_000): Promise<Service> {
-  const proc = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** `openFiles`: the service runs under `ulimit -n openFiles`, as an operator's unit file may set it. */
+export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 60_000, openFiles?: number): Promise<Service> {
+  const proc = spawnServe(args, env, openFiles);
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   const waiters: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
@@ -80,6 +78,12 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, 
       return exited;
     },
   };
+}
+
+function spawnServe(args: string[], env: NodeJS.ProcessEnv, openFiles?: number): ChildProcess {
+  const command = [process.execPath, BIN, 'serve', ...args];
+  const argv = openFiles === undefined ? command : ['/bin/sh', '-c', `ulimit -n ${openFiles} && exec "$@"`, 'sh', ...command];
+  return spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** The scheduler's log line at the end of each tick: the tip height it judged, and what it did. */

@@ -48,10 +48,14 @@ export interface SchedulerOptions {
 /** The options with every default filled in. */
 export type Settings = Required<SchedulerOptions>;
 
+/** Also what the composition keeps file descriptors for (src/http/descriptors.ts). */
+export const DEFAULT_BATCH_SIZE = 256;
+export const DEFAULT_MAX_CONCURRENT_BROADCASTS = 16;
+
 export function withDefaults(options: SchedulerOptions): Settings {
   return {
-    batchSize: 256,
-    maxConcurrentBroadcasts: 16,
+    batchSize: DEFAULT_BATCH_SIZE,
+    maxConcurrentBroadcasts: DEFAULT_MAX_CONCURRENT_BROADCASTS,
     tickIntervalMs: 1000,
     randomInt: (max) => (max <= 1 ? 0 : randomInt(max)),
     feeEstimate: () => null,
