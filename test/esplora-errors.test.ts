@@ -4,6 +4,7 @@ import test from 'ava';
 import { testProp, fc } from '@fast-check/ava';
 import { classifyBroadcast, parseRpcError } from '../src/chain/esplora-errors.js';
 import { classifyPackage } from '../src/chain/package-answer.js';
+import { explorerText } from '../src/chain/explorer-text.js';
 import { fixture } from './support/fixtures.js';
 import { runs } from './support/fuzz.js';
 
@@ -111,7 +112,10 @@ testProp('one failing entry among accepted ones: a failed package answers as tha
   t.is(classifyPackage(200, JSON.stringify({ package_msg: "transaction failed", "tx-results": results })).kind as string, expected, row.description);
 }, runs(100));
 
-/** The rule as it was first written, one regex; parseRpcError must find the same JSON without its backtracking. */
+/**
+ * The rule as it was first written, one regex; parseRpcError must find the same JSON without its
+ * backtracking. What it finds is then explorer text, scrubbed as everywhere (explorer-text.ts).
+ */
 const REFERENCE_RE = /RPC error:?\s*(\{.*\})\s*$/s;
 function referenceParse(body: string) {
   let text = body.trim();
@@ -124,11 +128,11 @@ function referenceParse(body: string) {
   const match = REFERENCE_RE.exec(text);
   try {
     const parsed = match ? (JSON.parse(match[1]!) as { code?: unknown; message?: unknown }) : null;
-    if (parsed) return { code: typeof parsed.code === 'number' ? parsed.code : null, message: String(parsed.message ?? '') };
+    if (parsed) return { code: typeof parsed.code === 'number' ? parsed.code : null, message: explorerText(String(parsed.message ?? '')) };
   } catch {
     // not JSON after all
   }
-  return { code: null, message: text.slice(0, 200) };
+  return { code: null, message: explorerText(text) };
 }
 
 /** Answers built of RPC-error-looking pieces: several "RPC error" marks, JSON objects, stray braces, blanks, a wrapping. */
