@@ -1,31 +1,49 @@
-// SPEC §8: the onion defends itself. Debian's tor accepts torrc.example as written, with
-// proof-of-work defences on and a cap on streams per circuit that closes the circuits over it.
+// SPEC §8: the onion defends itself. Debian's tor accepts torrc.example as written and the managed
+// torrc, both with proof-of-work defences on and a cap on streams per circuit that closes the
+// circuits over it.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_STREAMS_PER_CIRCUIT } from '../src/tor/managed-tor.js';
+import { MAX_STREAMS_PER_CIRCUIT, torrcText } from '../src/tor/managed-tor.js';
 import { findTorBinary } from '../src/tor/processes.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../torrc.example', import.meta.url));
 
-test('torrc.example sets the onion defences, and tor --verify-config accepts it', async (t) => {
-  const text = await readFile(EXAMPLE, 'utf8');
-  for (const line of ['HiddenServicePoWDefensesEnabled 1', `HiddenServiceMaxStreams ${MAX_STREAMS_PER_CIRCUIT}`, 'HiddenServiceMaxStreamsCloseCircuit 1']) {
-    t.regex(text, new RegExp(`^${line}$`, 'm'));
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'relaystore-torrc-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'onion'), { mode: 0o700 });
-  // The example's system paths, moved into a scratch directory that tor may inspect.
-  const torrc = `DataDirectory ${join(dir, 'data')}\n${text.replace('/var/lib/tor/relaystore/', join(dir, 'onion'))}`;
+const DEFENCES = ['HiddenServicePoWDefensesEnabled 1', `HiddenServiceMaxStreams ${MAX_STREAMS_PER_CIRCUIT}`, 'HiddenServiceMaxStreamsCloseCircuit 1'];
+
+/** `tor --verify-config` on `torrc` (given a scratch directory that tor may inspect); resolves with tor's output. */
+async function verify(dir: string, torrc: string): Promise<string> {
   await writeFile(join(dir, 'torrc'), torrc);
   await writeFile(join(dir, 'defaults'), '');
   const tor = await findTorBinary();
-  const out = await new Promise<string>((resolve, reject) =>
+  return new Promise<string>((resolve, reject) =>
     execFile(tor, ['--verify-config', '-f', join(dir, 'torrc'), '--defaults-torrc', join(dir, 'defaults')], (err, stdout) => (err ? reject(new Error(`${err.message}\n${stdout}`)) : resolve(stdout))),
   );
-  t.regex(out, /Configuration was valid/);
+}
+
+async function scratch(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-torrc-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'onion'), { mode: 0o700 });
+  return dir;
+}
+
+test('torrc.example sets the onion defences, and tor --verify-config accepts it', async (t) => {
+  const text = await readFile(EXAMPLE, 'utf8');
+  for (const line of DEFENCES) t.regex(text, new RegExp(`^${line}$`, 'm'));
+  const dir = await scratch(t);
+  // The example's system paths, moved into the scratch directory.
+  const torrc = `DataDirectory ${join(dir, 'data')}\n${text.replace('/var/lib/tor/relaystore/', join(dir, 'onion'))}`;
+  t.regex(await verify(dir, torrc), /Configuration was valid/);
+});
+
+test('the managed torrc sets the same defences, and tor --verify-config accepts it', async (t) => {
+  const dir = await scratch(t);
+  const opts = { dataDir: dir, apiHost: '127.0.0.1', apiPort: 8080, log: () => {} };
+  const text = torrcText({ dataDirectory: join(dir, 'data'), onionDir: join(dir, 'onion'), socksPort: 19050, controlPort: 19051, opts });
+  for (const line of DEFENCES) t.regex(text, new RegExp(`^${line}$`, 'm'));
+  t.regex(await verify(dir, text), /Configuration was valid/);
 });

@@ -208,7 +208,7 @@ export class ManagedTor {
 }
 
 /** Our torrc: ports on loopback only, owned by this process, the API's onion service, then --tor-config. */
-function torrcText(t: { dataDirectory: string; onionDir: string; socksPort: number; controlPort: number; opts: ManagedTorOptions }): string {
+export function torrcText(t: { dataDirectory: string; onionDir: string; socksPort: number; controlPort: number; opts: ManagedTorOptions }): string {
   return [
     '# Written by relaystore at every start; edits are lost (use --tor-config).',
     `DataDirectory ${t.dataDirectory}`,
