@@ -10,8 +10,8 @@ import type { Tally } from '../util/tally.js';
 const HEADERS_TIMEOUT_MS = 10_000;
 /** A whole request, body included (the largest allowed body is ~200 kB). */
 const REQUEST_TIMEOUT_MS = 30_000;
-/** An idle keep-alive connection is closed after this. */
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** An idle keep-alive connection is closed after this (and first, to make room at the cap). */
+const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 /** How often Node looks for requests past those timeouts (its default, 30 s, would double them). */
 const TIMEOUT_CHECK_MS = 1_000;
 
