@@ -253,3 +253,44 @@ test('an older rung that confirms: rung, feeRate, txids and txid all describe it
   t.like(viewOf(await w.state(id)), { status: 'confirmed', confirmations: 3, rung: 0, txid: txids[0], feeRate: rateOf(ladder, 0), txids: [txids[0]] });
   t.is(w.broadcaster.calls.length, 2, 'no third rung once one had confirmed');
 });
+
+test('until an explorer takes a rung the status shows none: not after an unreachable or a non-final attempt; the txid is the rung tried', async (t) => {
+  const w = await schedulerWorld(t);
+  const { id, ladder, txids } = await w.submitLadder(100, FEES);
+  w.estimate = rateOf(ladder, 1);
+  w.broadcaster.next = [{ kind: 'unreachable', reason: 'ECONNREFUSED' }];
+  await w.settle();
+  for (const after of ['unreachable', 'non-final']) {
+    const view = viewOf(await w.state(id));
+    t.like(view, { status: 'broadcasting', rungs: 3, txid: txids[1] }, after);
+    for (const field of ['rung', 'feeRate', 'txids']) t.false(field in view, `${field} after ${after}`);
+    w.broadcaster.next = [{ kind: 'non_final', reason: 'non-final' }];
+    w.nowMs += 600_000;
+    await w.settle();
+  }
+  t.deepEqual(sentTxids(w), [txids[1], txids[1]]);
+});
+
+test('opened, not yet sent: the txid is the first transaction of the rung the estimate picks', async (t) => {
+  const w = await schedulerWorld(t);
+  const { id, ladder, txids } = await w.submitLadder(100, FEES);
+  w.estimate = rateOf(ladder, 2);
+  w.broadcaster.gate = new Promise(() => undefined); // the send never comes back
+  await w.scheduler.tick();
+  t.like(viewOf(await w.state(id)), { status: 'broadcasting', rungs: 3, txid: txids[2] });
+});
+
+test('held non-final with nothing accepted: the rung is chosen again at the estimate of the tip that frees it', async (t) => {
+  const w = await schedulerWorld(t);
+  const { id, ladder, txids } = await w.submitLadder(100, FEES);
+  w.estimate = rateOf(ladder, 2);
+  w.broadcaster.next = [{ kind: 'non_final', reason: 'non-BIP68-final' }];
+  await w.settle();
+  t.deepEqual(sentTxids(w), [txids[2]]);
+  w.estimate = rateOf(ladder, 0); // weeks later, a calm market
+  w.mine(1);
+  w.nowMs += 60_000;
+  await w.settle();
+  t.deepEqual(sentTxids(w), [txids[2], txids[0]]);
+  t.like(viewOf(await w.state(id)), { status: 'broadcast', rung: 0, txid: txids[0] });
+});

@@ -46,11 +46,6 @@ export function cursorAt(ladder: Ladder, index: number): Cursor {
   return { rung: index, feeRate: rung.feeRate, txids: rung.txs.map((t) => t.txid) };
 }
 
-/** What the record says about rung `index` once it is being tried: the cursor and its first transaction as txid. */
-export function rungFields(ladder: Ladder, index: number): Cursor & { readonly txid: string } {
-  return { ...cursorAt(ladder, index), txid: firstTxid(ladder, index) };
-}
-
 /** The first transaction of rung `index`: the record's txid while it is the one being tried or last sent (SPEC §3). */
 export function firstTxid(ladder: Ladder, index: number): string {
   return ladder.rungs[index]!.txs[0]!.txid;

@@ -5,6 +5,8 @@ import { purgeAt } from '../../domain/retention.js';
 import type { Transition } from '../../store/store.js';
 import type { OpenResult } from '../open-transaction.js';
 import { describeError } from '../../util/log.js';
+import { chooseRung } from '../../domain/climbing.js';
+import { firstTxid } from './ladders.js';
 import type { Context } from './context.js';
 
 export interface OpenCounts {
@@ -71,7 +73,7 @@ async function openBatch(ctx: Context, records: readonly DueRecord[], now: numbe
 
 /** Stores what opening found; the ids to send are added to `handedOn`. */
 async function settle(ctx: Context, records: readonly DueRecord[], results: readonly OpenResult[], now: number, handedOn: Set<string>): Promise<OpenCounts> {
-  const transitions = records.flatMap((r, i) => afterOpen(r, results[i]!, now, ctx.options.retentionSeconds));
+  const transitions = records.flatMap((r, i) => afterOpen(ctx, r, results[i]!, now));
   const changed = await ctx.options.store.transition(transitions);
   records.forEach((r, i) => {
     const result = results[i]!;
@@ -85,13 +87,15 @@ async function settle(ctx: Context, records: readonly DueRecord[], results: read
 }
 
 /** The stored consequence of opening one record (none for a record reopened after a restart). */
-function afterOpen(r: DueRecord, result: OpenResult, now: number, retentionSeconds: number): Transition[] {
+function afterOpen(ctx: Context, r: DueRecord, result: OpenResult, now: number): Transition[] {
   if (result.kind === 'invalid') {
-    return [{ id: r.id, from: [r.state], to: State.Invalid, wake: purgeAt(now, retentionSeconds), wipe: true, errorCode: result.code }];
+    return [{ id: r.id, from: [r.state], to: State.Invalid, wake: purgeAt(now, ctx.options.retentionSeconds), wipe: true, errorCode: result.code }];
   }
   if (r.state === State.Broadcasting) return [];
-  // SPEC §3: `txid` is the first of the bundle's transactions until one confirms.
+  // SPEC §3: `txid` appears once opened: the first transaction of the rung the estimate picks now
+  // (each send picks again until an explorer takes one, and sets it to the rung it tried).
   const { ladder } = result;
   const rungs = ladder.kind === 'bundle' ? { rungs: ladder.rungs.length } : {};
-  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid: ladder.rungs[0]!.txs[0]!.txid, attempts: 0, ...rungs }];
+  const txid = firstTxid(ladder, chooseRung(ladder.rungs, ctx.options.feeEstimate()));
+  return [{ id: r.id, from: [r.state], to: State.Broadcasting, wake: now, txid, attempts: 0, ...rungs }];
 }

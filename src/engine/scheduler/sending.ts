@@ -8,7 +8,7 @@ import type { BroadcastOutcome, Broadcaster } from '../broadcaster.js';
 import { nowSeconds } from '../../util/clock.js';
 import { describeError, type Logger } from '../../util/log.js';
 import { chooseRung, nextRung } from '../../domain/climbing.js';
-import { ownTxids, rungFields, sentEntry, type Ladder } from './ladders.js';
+import { cursorAt, firstTxid, ownTxids, sentEntry, type Ladder } from './ladders.js';
 import type { Settings } from './options.js';
 import type { Context } from './context.js';
 
@@ -38,11 +38,11 @@ function isHeld(r: DueRecord, tip: Tip | null): boolean {
   return r.holdHeight !== null && (tip === null || tip.height === r.holdHeight);
 }
 
-/** Sends a claimed record's rung: the first send chooses it, one refused for its fee is followed at once by the next (SPEC §7). */
+/** Sends a claimed record's rung: chosen until an explorer takes one, one refused for its fee followed at once by the next (SPEC §7). */
 export async function sendRecord(ctx: Context, record: DueRecord): Promise<void> {
   const ladder = ctx.ladders.get(record.id);
   if (!ladder) return;
-  let index = record.rung ?? chooseRung(ladder.rungs, ctx.options.feeEstimate());
+  let index = startingRung(ctx, record, ladder);
   let r = record;
   for (;;) {
     // The tip the explorers judge it against: it may move while the send is out.
@@ -59,6 +59,16 @@ export async function sendRecord(ctx: Context, record: DueRecord): Promise<void>
     if (!(await save(ctx, climbTo(current, next, nowSeconds(ctx.options.clock), ladder)))) return;
     index = next;
   }
+}
+
+/**
+ * Until an explorer has taken a rung, the one the estimate picks now (a record held non-final for
+ * weeks meets another market than the one it matured in), never below one refused for its fee; after,
+ * the rung the ladder has climbed to (stored before it is sent, so a restart never goes back).
+ */
+function startingRung(ctx: Context, r: DueRecord, ladder: Ladder): number {
+  if (r.sent.length > 0) return r.rung ?? Math.max(...r.sent.map((s) => s.rung));
+  return Math.max(chooseRung(ladder.rungs, ctx.options.feeEstimate()), r.rung ?? 0);
 }
 
 async function broadcastRung(broadcaster: Broadcaster, ladder: Ladder, index: number, sent: DueRecord['sent']): Promise<BroadcastOutcome> {
@@ -105,26 +115,35 @@ async function save(ctx: Context, t: Transition): Promise<boolean> {
 
 /**
  * The next rung becomes the one being sent; it has not been accepted yet, so no blocks count
- * against it. Without the ladder in memory (after a restart) the send fills in its details.
+ * against it, and the status keeps showing the one sent before. Without the ladder in memory
+ * (after a restart) the send fills in its details.
  */
 export function climbTo(r: DueRecord, next: number, now: number, ladder: Ladder | undefined): Transition {
-  const details = ladder ? rungFields(ladder, next) : { rung: next };
+  const details = ladder ? { ...cursorAt(ladder, next), ...tried(r, ladder, next) } : { rung: next };
   return { id: r.id, from: [r.state], to: State.Broadcasting, wake: now, attempts: 0, holdHeight: null, sentHeight: null, confirmations: null, ...details };
 }
 
+/** Until an explorer has taken a rung, the txid is the first of the one tried (SPEC §3: it appears once opened). */
+function tried(r: DueRecord, ladder: Ladder, index: number): Pick<Transition, 'txid'> {
+  return r.sent.length === 0 ? { txid: firstTxid(ladder, index) } : {};
+}
+
 export function afterBroadcast(options: Settings, r: DueRecord, { ladder, index, outcome, judged }: Attempt, now: number): Transition {
-  const base = { id: r.id, from: [State.Broadcasting], ...rungFields(ladder, index) };
+  const base = { id: r.id, from: [State.Broadcasting], ...tried(r, ladder, index) };
   const later = now + options.checkIntervalSeconds;
+  const out = { to: State.Broadcast, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...cursorAt(ladder, index) };
   switch (outcome.kind) {
     case 'accepted':
-      return { ...base, to: State.Broadcast, wake: later, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, ladder, index) };
+      return { ...base, ...out, wake: later, ...sentNow(r, judged, ladder, index) };
     case 'superseded':
       // Another transaction of the bundle is known: tracking (at once) finds out whether its rung confirmed.
-      return { ...base, to: State.Broadcast, wake: now, broadcastAt: r.broadcastAt ?? now, attempts: 0, holdHeight: null, confirmations: 0, ...sentNow(r, judged, ladder, rungHolding(ladder, r.sent, outcome.txid) ?? index) };
+      return { ...base, ...out, wake: now, ...sentNow(r, judged, ladder, rungHolding(ladder, r.sent, outcome.txid) ?? index) };
     case 'non_final':
-    case 'fee_too_low':
-      // Retried once the tip has moved: a later block may make it final, or lower the fee floor.
+      // Retried once the tip has moved, at the rung the estimate then picks: nothing was sent.
       return { ...base, to: State.Broadcasting, wake: later, holdHeight: judged?.height ?? 0 };
+    case 'fee_too_low':
+      // The top rung: retried once the tip has moved (the fee floor may fall), never a cheaper one.
+      return { ...base, to: State.Broadcasting, wake: later, holdHeight: judged?.height ?? 0, ...cursorAt(ladder, index) };
     case 'rejected':
       return { ...base, to: State.Rejected, wake: purgeAt(now, options.retentionSeconds), wipe: true, errorCode: outcome.code };
     case 'unreachable':
@@ -132,9 +151,12 @@ export function afterBroadcast(options: Settings, r: DueRecord, { ladder, index,
   }
 }
 
-/** Rung `rung` went out: it becomes the last of `sent` (tracking follows its child), and the bump counts blocks from the tip it met first. */
-function sentNow(r: DueRecord, judged: Tip | null, ladder: Ladder, rung: number): Pick<Transition, 'sentHeight' | 'sent'> {
-  return { sentHeight: r.sentHeight ?? judged?.height ?? null, sent: [...r.sent.filter((s) => s.rung !== rung), sentEntry(ladder, rung)] };
+/**
+ * Rung `rung` went out: it becomes the last of `sent` (tracking follows its child, the status shows
+ * it) and its first transaction the txid; the bump counts blocks from the tip it met first.
+ */
+function sentNow(r: DueRecord, judged: Tip | null, ladder: Ladder, rung: number): Pick<Transition, 'txid' | 'sentHeight' | 'sent'> {
+  return { txid: firstTxid(ladder, rung), sentHeight: r.sentHeight ?? judged?.height ?? null, sent: [...r.sent.filter((s) => s.rung !== rung), sentEntry(ladder, rung)] };
 }
 
 /** The rung that holds a known transaction: the last sent one that does, else the first (a parent may be in every rung). */
