@@ -1,6 +1,5 @@
-// Classifies an explorer's answer to a broadcast (SPEC §5, §7). Esplora relays Bitcoin Core's RPC
-// errors as HTTP 400 text like `sendrawtransaction RPC error: {"code":-26,"message":"non-final"}`;
-// a package answer is Core's `submitpackage` result (HTTP 200 JSON) or such a 400 text.
+// Classifies an explorer's answer to a broadcast (SPEC §5, §7): Core's RPC error relayed as HTTP 400
+// text, or for a package Core's `submitpackage` result (HTTP 200 JSON) or such a text.
 import { explorerText } from './explorer-text.js';
 export type BroadcastAnswer =
   | { readonly kind: 'accepted' }
@@ -72,7 +71,10 @@ export interface RpcError {
   readonly message: string;
 }
 
-/** The explorer's text enters here, scrubbed (explorer-text.ts) before anything is cut from it. */
+/**
+ * Esplora relays Core's RPC errors as text like `sendrawtransaction RPC error: {"code":-26,"message":"non-final"}`.
+ * The explorer's text enters here, scrubbed (explorer-text.ts) before anything is cut from it.
+ */
 export function parseRpcError(body: string): RpcError {
   const text = unwrapJsonError(body.trim());
   const json = rpcErrorJson(text);
