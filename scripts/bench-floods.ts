@@ -1,7 +1,5 @@
-// `node dist/scripts/bench-floods.js`: issue 12's flood figures against `relaystore serve` as a child
-// process: log bytes written for N aborted uploads, and seconds to answer again after a slow-socket flood.
-// Options: --aborts N (default 2000), --sockets N (default 6000), --nofile N (the service's open-files
-// limit, default 4096, so that a modest flood reaches it as ~20,000 sockets reach the default one).
+// Issue 12's flood figures against `relaystore serve` as a child process: log bytes written for N aborted
+// uploads, and seconds to answer again after a slow-socket flood. `node dist/scripts/bench-floods.js`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +11,10 @@ import { TestExplorer } from '../test/support/explorer.js';
 import { serveArgs } from '../test/support/serve-args.js';
 
 const BIN = fileURLToPath(new URL('../../bin/relaystore.js', import.meta.url));
+/**
+ * --aborts N (default 2000), --sockets N (default 6000), --nofile N (the service's open-files limit,
+ * default 4096, so that a modest flood reaches it as ~20,000 sockets reach the default one).
+ */
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;

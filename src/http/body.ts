@@ -1,6 +1,5 @@
-// Reads request bodies (JSON for the API, urlencoded forms for the page) with the size limit
-// enforced while streaming, before any parsing; a client that stalls or leaves is let go at once,
-// and one that sends too much still gets a 413 it can read.
+// Reads request bodies (JSON for the API, urlencoded forms for the page) with the size limit enforced
+// while streaming, before any parsing; a client that stalls or leaves is let go at once.
 import type { Context } from 'koa';
 import type { IncomingMessage } from 'node:http';
 import { ClientGone, HttpRefusal } from './errors.js';

@@ -1,10 +1,10 @@
-// The cap on open client connections (SPEC §8 --max-connections). At the cap, a new connection
-// takes the place of the longest-idle keep-alive one; with none idle it is closed at once, which
-// frees its descriptor before the next accept. Slow clients are freed by the server's timeouts.
+// The cap on open client connections (SPEC §8 --max-connections): at the cap a new connection takes the
+// place of the longest-idle keep-alive one, or is closed at once. Slow clients: the server's timeouts.
 import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Tally } from '../util/tally.js';
 
+/** Closing the newcomer at once frees its descriptor before the next accept. */
 export class ConnectionCap {
   /** Every open client connection, with its requests not yet answered. */
   private readonly open = new Map<Socket, number>();

@@ -1,6 +1,5 @@
-// How many client connections the open-files limit allows once the service's own outgoing work
-// (chain polling, broadcasting, tracking, SQLite, workers, tor) has its descriptors (SPEC §8): a
-// flood of clients must never leave chain polling with EMFILE.
+// How many client connections the open-files limit allows once the service's own outgoing work has its
+// descriptors (SPEC §8): a flood of clients must never leave chain polling with EMFILE.
 import { readFile, readdir } from 'node:fs/promises';
 
 /** Below this many client connections the service is not worth running: it refuses to start. */
@@ -16,7 +15,7 @@ export interface Outgoing {
   readonly broadcasts: number;
 }
 
-/** Descriptors outgoing work may hold at once: polling (tip and fee estimates), sends, checks. */
+/** Descriptors outgoing work may hold at once: polling (tip and fee estimates), sends, checks; SQLite, workers and tor in the margin. */
 export function outgoingDescriptors(o: Outgoing): number {
   return 2 * o.explorers + o.broadcasts * (o.explorers + 1) + o.tracking + MARGIN;
 }

@@ -1,6 +1,5 @@
-// The HTTP server in front of the Koa app, set for hostile clients (SPEC §8): capped connections,
-// slow clients freed in seconds, `Expect: 100-continue` left to the body reader, and client
-// errors counted in the summary rather than logged one by one.
+// The HTTP server in front of the Koa app, set for hostile clients (SPEC §8): capped connections, slow
+// clients freed in seconds, and client errors counted in the summary rather than logged one by one.
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { ConnectionCap } from './connections.js';
