@@ -87,3 +87,19 @@ test('ladder fields go through a transition and come back from both reads', asyn
   t.like(due, fields);
   t.like(await store.get(id), fields);
 });
+
+test('one batch: new records land byte for byte; a stored one and a repeat within the batch answer existing; counts follow', async (t) => {
+  const { store, db } = await openBoth(t);
+  const record = (n: number, locktime = 800_000 + n) => ({ id: Buffer.alloc(16, n), keyId: Buffer.alloc(8, 0xa0 + n), locktime, window: n, sealed: Buffer.alloc(100 + n, 0xf0 + n), tokenHash: Buffer.alloc(32, 0x10 + n) });
+  t.is((await store.submit(record(1))).kind, 'inserted');
+  const outcomes = await Promise.all([store.submit(record(2)), store.submit(record(1)), store.submit(record(3, LOCKTIME_THRESHOLD + 7)), store.submit(record(2))]);
+  t.deepEqual(outcomes.map((o) => o.kind), ['inserted', 'existing', 'inserted', 'existing']);
+  t.is(store.pendingCount, 3);
+  t.is(store.storedBytes, 101 + 102 + 103);
+  const rows = await db.all<{ id: Buffer; key_id: Buffer; locktime: number; window: number; state: number; wake: number; sealed: Buffer; token_hash: Buffer }>(
+    'SELECT id, key_id, locktime, window, state, wake, sealed, token_hash FROM records ORDER BY id',
+  );
+  t.deepEqual(rows, [record(1), record(2), record(3, LOCKTIME_THRESHOLD + 7)].map((r) => ({
+    id: r.id, key_id: r.keyId, locktime: r.locktime, window: r.window, state: State.Pending, wake: r.locktime, sealed: r.sealed, token_hash: r.tokenHash,
+  })));
+});
