@@ -1,5 +1,5 @@
 // Receipts (SPEC §3) and cancel tokens: what the server signs and what it derives for a submitter.
-import { createHash, createHmac, sign, verify, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, hash, sign, verify, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export function receiptMessage(id: string, locktime: number, sealedSha256Hex: string): string {
   return `relaystore receipt v1\n${id}\n${locktime}\n${sealedSha256Hex}`;
@@ -29,7 +29,7 @@ export function deriveToken(tokenSecret: Buffer, id: Buffer): Buffer {
 }
 
 export function tokenHash(token: Buffer): Buffer {
-  return createHash('sha256').update(token).digest();
+  return hash('sha256', token, 'buffer');
 }
 
 export function tokenMatches(presented: Buffer, storedHash: Buffer): boolean {
