@@ -23,14 +23,14 @@ const TIP = { height: 849_000, hash: '00'.repeat(32), medianTime: 1_700_000_000 
 
 /**
  * RelayStore with serve's defaults but for a store that never fills by count; BENCH_MAX_STORE_BYTES
- * gives a smaller quota (bench-admission), BENCH_SIGNER=pool signs on libuv's pool.
+ * gives a smaller quota (bench-admission), BENCH_SIGNER=pool signs on libuv's pool, BENCH_SIGNER=inline on the event loop.
  */
 async function relay(dataDir: string): Promise<Service> {
   const args = ['--network', 'regtest', '--tor', 'off', '--explorer', 'http://127.0.0.1:9/api', '--data-dir', dataDir, '--max-pending', '100000000', '--retention-days', '1'];
   if (process.env.BENCH_MAX_STORE_BYTES) args.push('--max-store-bytes', process.env.BENCH_MAX_STORE_BYTES);
   const parsed = parseServeConfig(args, {});
   if (parsed.kind !== 'ok') throw new Error(parsed.problems.join('; '));
-  const signer = process.env.BENCH_SIGNER === 'pool' ? 'pool' : 'worker';
+  const signer = process.env.BENCH_SIGNER === 'pool' || process.env.BENCH_SIGNER === 'inline' ? process.env.BENCH_SIGNER : 'worker';
   return compose(parsed.config, { clock: systemClock, log: silentLogger, signer, chain: { current: () => TIP, feeEstimate: () => null } });
 }
 

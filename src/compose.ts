@@ -5,7 +5,8 @@ import type { Config } from './config.js';
 import type { Tip } from './domain/locktime.js';
 import { admissionLevel, type AdmissionLevel } from './domain/admission.js';
 import { KeyRing } from './keys/keyring.js';
-import { PoolSigner, WorkerSigner, type ReceiptSigner } from './keys/receipt-signer.js';
+import { InlineSigner, PoolSigner, WorkerSigner, type ReceiptSigner } from './keys/receipt-signer.js';
+import type { KeyObject } from 'node:crypto';
 import { Store } from './store/store.js';
 import { Intake } from './engine/intake.js';
 import { createApp, type InfoDeps } from './http/app.js';
@@ -31,8 +32,8 @@ export interface ChainView {
 export interface Environment {
   readonly clock: Clock;
   readonly log: Logger;
-  /** Receipts signed on libuv's pool rather than in a worker thread (tests, the benchmark's comparison). */
-  readonly signer?: 'worker' | 'pool';
+  /** Receipts signed on libuv's pool or on the event loop rather than in a worker thread (tests, the benchmark's comparisons). */
+  readonly signer?: 'worker' | 'pool' | 'inline';
   /** The onion address /v1/info reports; null until one is known. */
   readonly onion?: () => string | null;
   /** Answers for the chain where no watcher runs (API tests, the benchmark); the service leaves it out. */
@@ -62,10 +63,15 @@ export interface Service {
 
 const DAY = 86_400;
 
+function signerOf(where: NonNullable<Environment['signer']>, key: KeyObject): ReceiptSigner {
+  if (where === 'pool') return new PoolSigner(key);
+  return where === 'inline' ? new InlineSigner(key) : new WorkerSigner(key);
+}
+
 export async function compose(config: Config, env: Environment): Promise<Service> {
   const keys = await KeyRing.loadOrCreate(config.dataDir);
   const store = await Store.open(config.dataDir, { maxPending: config.maxPending, maxStoreBytes: config.maxStoreBytes });
-  const signer: ReceiptSigner = env.signer === 'pool' ? new PoolSigner(keys.receiptPrivateKey) : new WorkerSigner(keys.receiptPrivateKey);
+  const signer = signerOf(env.signer ?? 'worker', keys.receiptPrivateKey);
   let running: { watcher: ChainWatcher; side: ChainSide } | null = null;
   const chain: ChainView = env.chain ?? { current: () => running?.watcher.current() ?? null, feeEstimate: () => running?.watcher.feeEstimate() ?? null };
   const front: Front = {

@@ -9,7 +9,7 @@ import nacl from 'tweetnacl';
 import { KeyRing } from '../src/keys/keyring.js';
 import { seal, openSealed } from '../src/crypto/sealed-box.js';
 import { runCli } from './support/service.js';
-import { PoolSigner, WorkerSigner } from '../src/keys/receipt-signer.js';
+import { InlineSigner, PoolSigner, WorkerSigner } from '../src/keys/receipt-signer.js';
 import { terminateWorkers } from './support/workers.js';
 import { verifyReceipt } from '../src/keys/receipts.js';
 
@@ -62,14 +62,14 @@ test('`relaystore rotate-key --data-dir` rotates on disk', async (t) => {
   t.is(after.all().length, 2);
 });
 
-test('receipts signed in the worker thread and on the pool verify with the published key, in order', async (t) => {
+test('receipts signed in the worker thread, on the pool and on the event loop verify with the published key, in order', async (t) => {
   const ring = await KeyRing.loadOrCreate(await tempDir(t));
   const publicKey = Buffer.from(ring.receiptPublicKey).toString('hex');
   const worker = new WorkerSigner(ring.receiptPrivateKey);
   t.teardown(() => worker.close());
   const pool = new PoolSigner(ring.receiptPrivateKey);
   const asks = Array.from({ length: 50 }, (_, i) => ({ id: i.toString(16).padStart(32, '0'), locktime: 800_000 + i, sha: createHash('sha256').update(String(i)).digest('hex') }));
-  for (const signer of [worker, pool]) {
+  for (const signer of [worker, pool, new InlineSigner(ring.receiptPrivateKey)]) {
     const signatures = await Promise.all(asks.map((a) => signer.sign(a.id, a.locktime, a.sha)));
     asks.forEach((a, i) => t.true(verifyReceipt(publicKey, signatures[i]!, a.id, a.locktime, a.sha), `receipt ${i}`));
     t.false(verifyReceipt(publicKey, signatures[0]!, asks[1]!.id, asks[0]!.locktime, asks[0]!.sha));
