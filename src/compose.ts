@@ -17,6 +17,7 @@ import { ChainWatcher } from './chain/chain-watcher.js';
 import { WorkerOpener } from './engine/opener.js';
 import { EsploraBroadcaster } from './engine/broadcaster.js';
 import { EsploraTracker } from './engine/tracker.js';
+import { Pacer } from './net/pacer.js';
 import { Scheduler } from './engine/scheduler.js';
 import type { Clock } from './util/clock.js';
 import { describeError, type Logger } from './util/log.js';
@@ -144,11 +145,16 @@ function startChainSide(config: Config, env: Environment, parts: { store: Store;
   const explorers = config.explorers.map((e) => new Esplora(e, parts.transport, { timeoutMs: config.requestTimeoutSeconds * 1000 }));
   const watcher = new ChainWatcher({ explorers, pollIntervalMs: config.pollIntervalSeconds * 1000, feeTargetBlocks: config.feeTargetBlocks, clock, log });
   const opener = new WorkerOpener(parts.keys.all());
+  // The first burst of maturities should not pay for thread start-up and cold code. A failure here
+  // (the pool closed while warming) says nothing that opening real records would not say again.
+  opener.warm(parts.keys.all()).catch(() => {});
+  // One pacer for everything sent on fresh circuits: broadcasts, their checks, tracking.
+  const pacer = new Pacer({ log });
   const scheduler = new Scheduler({
     store: parts.store,
     opener,
-    broadcaster: new EsploraBroadcaster(explorers, log),
-    tracker: new EsploraTracker(explorers),
+    broadcaster: new EsploraBroadcaster(explorers, log, pacer),
+    tracker: new EsploraTracker(explorers, pacer),
     clock,
     tip: () => watcher.current(),
     log,

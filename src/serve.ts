@@ -8,7 +8,7 @@ import { compose } from './compose.js';
 import { DirectTransport, SocksTransport, type Transport } from './net/transport.js';
 import { createHttpServer, type HttpServerOptions } from './http/server.js';
 import { connectionBudget, openDescriptors, openFilesLimit, outgoingDescriptors } from './http/descriptors.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENT_BROADCASTS } from './engine/scheduler/options.js';
+import { PACER_MAX } from './net/pacer.js';
 import { Tally } from './util/tally.js';
 import { systemClock } from './util/clock.js';
 import type { Logger } from './util/log.js';
@@ -89,7 +89,7 @@ const SUMMARY_MS = 60_000;
 
 /** --max-connections, lowered so that outgoing work keeps its descriptors (SPEC §8); logged. */
 async function clientConnections(config: Config, log: Logger): Promise<number> {
-  const outgoing = outgoingDescriptors({ explorers: config.explorers.length, tracking: DEFAULT_BATCH_SIZE, broadcasts: DEFAULT_MAX_CONCURRENT_BROADCASTS });
+  const outgoing = outgoingDescriptors({ explorers: config.explorers.length, perExplorer: PACER_MAX });
   const budget = connectionBudget(config.maxConnections, await openFilesLimit(), await openDescriptors(), outgoing);
   if (budget.kind === 'too_few') throw new Error(budget.message);
   const { maxConnections, openFilesLimit: limit, reserved, clamped } = budget;

@@ -5,7 +5,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { connectionBudget, MIN_CONNECTIONS, openFilesLimit, outgoingDescriptors } from '../src/http/descriptors.js';
 
-const OUTGOING = outgoingDescriptors({ explorers: 2, tracking: 256, broadcasts: 16 });
+const OUTGOING = outgoingDescriptors({ explorers: 2, perExplorer: 64 });
 
 const rows: Array<{ name: string; requested: number; limit: number | null; open: number; expect: number | 'too_few' }> = [
   { name: 'a generous limit leaves the request as it is', requested: 512, limit: 20_000, open: 20, expect: 512 },
@@ -13,7 +13,7 @@ const rows: Array<{ name: string; requested: number; limit: number | null; open:
   { name: 'exactly enough', requested: 100, limit: 20 + OUTGOING + 100, open: 20, expect: 100 },
   { name: `fewer than ${MIN_CONNECTIONS} left: refused`, requested: 512, limit: 20 + OUTGOING + MIN_CONNECTIONS - 1, open: 20, expect: 'too_few' },
   { name: 'a small request that fits is kept, however small', requested: 4, limit: 20 + OUTGOING + 4, open: 20, expect: 4 },
-  { name: 'a limit below what outgoing work needs: refused', requested: 64, limit: 256, open: 20, expect: 'too_few' },
+  { name: 'a limit below what outgoing work needs: refused', requested: 64, limit: 200, open: 20, expect: 'too_few' },
   { name: 'no limit known (no /proc): the request stands', requested: 512, limit: null, open: 0, expect: 512 },
 ];
 
@@ -32,8 +32,8 @@ for (const r of rows) {
   });
 }
 
-test('outgoing work grows with every explorer: polling, one send each per broadcast', (t) => {
-  t.is(outgoingDescriptors({ explorers: 3, tracking: 256, broadcasts: 16 }) - OUTGOING, 2 + 16);
+test('outgoing work grows with every explorer: its polling and a full lane of requests', (t) => {
+  t.is(outgoingDescriptors({ explorers: 3, perExplorer: 64 }) - OUTGOING, 2 + 64);
 });
 
 test('the open-files limit read from /proc/self/limits is what a child shell reports as ulimit -n', async (t) => {

@@ -42,13 +42,18 @@ export class Esplora {
     this.base = base.replace(/\/+$/, '');
   }
 
+  /** The configured request timeout (--request-timeout). */
+  get timeoutMs(): number {
+    return this.limits.timeoutMs;
+  }
+
   /** For logs: the explorer's host, never credentials. */
   get label(): string {
     return new URL(this.base).host;
   }
 
-  private get(path: string, credentials: SocksCredentials, maxBytes: number): Promise<HttpOutcome> {
-    return this.transport.request(this.base + path, { method: 'GET', credentials, timeoutMs: this.limits.timeoutMs, maxBytes });
+  private get(path: string, credentials: SocksCredentials, maxBytes: number, timeoutMs = this.limits.timeoutMs): Promise<HttpOutcome> {
+    return this.transport.request(this.base + path, { method: 'GET', credentials, timeoutMs, maxBytes });
   }
 
   async tip(credentials: SocksCredentials): Promise<TipAnswer> {
@@ -70,12 +75,13 @@ export class Esplora {
     return { kind: 'tip', tip: { height, hash, medianTime: mediantime } };
   }
 
-  async broadcast(rawHex: string, credentials: SocksCredentials): Promise<PostAnswer> {
+  /** `timeoutMs`: this attempt's deadline, when shorter than the configured one (the pacer's). */
+  async broadcast(rawHex: string, credentials: SocksCredentials, timeoutMs = this.limits.timeoutMs): Promise<PostAnswer> {
     const answer = await this.transport.request(this.base + '/tx', {
       method: 'POST',
       body: rawHex,
       credentials,
-      timeoutMs: this.limits.timeoutMs,
+      timeoutMs,
       maxBytes: SMALL,
     });
     if (answer.kind === 'unreachable') return answer;
@@ -83,13 +89,13 @@ export class Esplora {
   }
 
   /** Bitcoin Core's submitpackage behind the explorer: hex strings, parents first, the child last. */
-  async broadcastPackage(rawHexes: readonly string[], path: PackagePath, credentials: SocksCredentials): Promise<PackagePostAnswer> {
+  async broadcastPackage(rawHexes: readonly string[], path: PackagePath, credentials: SocksCredentials, timeoutMs = this.limits.timeoutMs): Promise<PackagePostAnswer> {
     const answer = await this.transport.request(this.base + path, {
       method: 'POST',
       body: JSON.stringify(rawHexes),
       contentType: 'application/json',
       credentials,
-      timeoutMs: this.limits.timeoutMs,
+      timeoutMs,
       maxBytes: PACKAGE_JSON,
     });
     if (answer.kind === 'unreachable') return answer;
@@ -105,8 +111,8 @@ export class Esplora {
     return estimates ? { kind: 'estimates', estimates } : { kind: 'unreachable', reason: 'fee estimates: unexpected shape' };
   }
 
-  async txStatus(txid: string, credentials: SocksCredentials): Promise<TxStatusAnswer> {
-    const answer = await this.get(`/tx/${txid}/status`, credentials, SMALL);
+  async txStatus(txid: string, credentials: SocksCredentials, timeoutMs = this.limits.timeoutMs): Promise<TxStatusAnswer> {
+    const answer = await this.get(`/tx/${txid}/status`, credentials, SMALL, timeoutMs);
     if (answer.kind === 'unreachable') return answer;
     if (answer.status === 404) return { kind: 'unknown' };
     if (answer.status !== 200) return { kind: 'unreachable', reason: `tx status: HTTP ${answer.status}` };
@@ -124,8 +130,8 @@ export class Esplora {
   }
 
   /** Whether the explorer knows the transaction at all (mempool or chain): GET /tx/:txid. */
-  async knows(txid: string, credentials: SocksCredentials): Promise<boolean | Unreachable> {
-    const answer = await this.get(`/tx/${txid}`, credentials, 1024 * 1024);
+  async knows(txid: string, credentials: SocksCredentials, timeoutMs = this.limits.timeoutMs): Promise<boolean | Unreachable> {
+    const answer = await this.get(`/tx/${txid}`, credentials, 1024 * 1024, timeoutMs);
     if (answer.kind === 'unreachable') return answer;
     if (answer.status === 404) return false;
     if (answer.status !== 200) return { kind: 'unreachable', reason: `tx: HTTP ${answer.status}` };

@@ -9,15 +9,13 @@ const MARGIN = 64;
 
 export interface Outgoing {
   readonly explorers: number;
-  /** Records checked at once by the tracker (one connection each). */
-  readonly tracking: number;
-  /** Records sent at once (one connection per explorer, and one to verify). */
-  readonly broadcasts: number;
+  /** Most requests in flight to one explorer: sends, checks and tracking all wait in its pacer lane (src/net/pacer.ts). */
+  readonly perExplorer: number;
 }
 
-/** Descriptors outgoing work may hold at once: polling (tip and fee estimates), sends, checks; SQLite, workers and tor in the margin. */
+/** Descriptors outgoing work may hold at once: polling (tip and fee estimates), each explorer's lane full; SQLite, workers and tor in the margin. */
 export function outgoingDescriptors(o: Outgoing): number {
-  return 2 * o.explorers + o.broadcasts * (o.explorers + 1) + o.tracking + MARGIN;
+  return 2 * o.explorers + o.explorers * o.perExplorer + MARGIN;
 }
 
 export type Budget =

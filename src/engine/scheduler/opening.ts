@@ -1,5 +1,6 @@
-// Opening: mature records are decrypted and validated in the opener, a batch at a time; what opens
-// becomes `broadcasting` (its ladder kept in memory), what does not is `invalid`, its blob wiped.
+// Opening: mature records are decrypted and validated in the opener, a batch at a time, in chunks
+// handed on to be sent as soon as they are open; what opens becomes `broadcasting` (its ladder kept
+// in memory), what does not is `invalid`, its blob wiped.
 import { State, type DueRecord } from '../../domain/record.js';
 import { purgeAt } from '../../domain/retention.js';
 import type { Transition } from '../../store/store.js';
@@ -56,8 +57,21 @@ export class Opening {
   }
 }
 
-/** Opens claimed records; hands those that opened to the send queue and releases the rest. */
+/**
+ * Records opened and handed on together: the first sends of a burst start once these are open
+ * rather than the whole batch (on a loaded 2-core machine, 256 took 0.6 s).
+ */
+const OPEN_CHUNK = 16;
+
+/** Opens claimed records, a chunk at a time; hands those that opened to the send queue and releases the rest. */
 async function openBatch(ctx: Context, records: readonly DueRecord[], now: number): Promise<OpenCounts> {
+  const chunks: DueRecord[][] = [];
+  for (let i = 0; i < records.length; i += OPEN_CHUNK) chunks.push(records.slice(i, i + OPEN_CHUNK));
+  const counts = await Promise.all(chunks.map((chunk) => openChunk(ctx, chunk, now)));
+  return { opened: counts.reduce((n, c) => n + c.opened, 0), invalid: counts.reduce((n, c) => n + c.invalid, 0) };
+}
+
+async function openChunk(ctx: Context, records: readonly DueRecord[], now: number): Promise<OpenCounts> {
   const handedOn = new Set<string>();
   try {
     const blobs = await ctx.options.store.sealedBlobs(records.map((r) => r.id));

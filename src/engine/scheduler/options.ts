@@ -33,7 +33,10 @@ export interface SchedulerOptions {
   readonly retryMaxSeconds: number;
   /** Most records taken from one due-query (default 256). */
   readonly batchSize?: number;
-  /** Most records being sent at once (default 16). */
+  /**
+   * Most records being sent at once (default 1024): a bound on memory, not a pace. The pace is
+   * the pacer's, per explorer; a record waiting on a slow explorer must not keep others from the fast ones.
+   */
   readonly maxConcurrentBroadcasts?: number;
   /** Milliseconds between ticks when nothing pokes the scheduler (default 1000). */
   readonly tickIntervalMs?: number;
@@ -48,14 +51,10 @@ export interface SchedulerOptions {
 /** The options with every default filled in. */
 export type Settings = Required<SchedulerOptions>;
 
-/** Also what the composition keeps file descriptors for (src/http/descriptors.ts). */
-export const DEFAULT_BATCH_SIZE = 256;
-export const DEFAULT_MAX_CONCURRENT_BROADCASTS = 16;
-
 export function withDefaults(options: SchedulerOptions): Settings {
   return {
-    batchSize: DEFAULT_BATCH_SIZE,
-    maxConcurrentBroadcasts: DEFAULT_MAX_CONCURRENT_BROADCASTS,
+    batchSize: 256,
+    maxConcurrentBroadcasts: 1024,
     tickIntervalMs: 1000,
     randomInt: (max) => (max <= 1 ? 0 : randomInt(max)),
     feeEstimate: () => null,
