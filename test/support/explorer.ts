@@ -216,7 +216,7 @@ export class TestExplorer {
 
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
-  private readonly held = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
+  private readonly held = new Set<{ timer: NodeJS.Timeout; release: () => void; answer: () => void }>();
   private readonly events = new EventEmitter();
   private readonly slowMs: number;
   private readonly unknownTxStatus: 'not-found' | 'unconfirmed';
@@ -404,6 +404,18 @@ export class TestExplorer {
 
   getMode(): ExplorerMode {
     return this.mode;
+  }
+
+  /** Requests held by 'slow' or 'slow-broadcasts' right now. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Answers every held request now, as if slowMs had passed: tests wait on facts, not on time. */
+  answerHeld(): number {
+    const held = [...this.held];
+    for (const h of held) h.answer();
+    return held.length;
   }
 
   /** While on, the tip routes keep answering the tip from when lag was turned on. */
@@ -816,6 +828,7 @@ export class TestExplorer {
       const entry = {
         timer: setTimeout(() => finish(true), this.slowMs),
         release: () => finish(false),
+        answer: () => finish(true),
       };
       const onClose = () => finish(false);
       const finish = (ok: boolean) => {
