@@ -14,6 +14,9 @@ import nacl from 'tweetnacl';
 import { Transaction } from 'bitcoinjs-lib';
 import { Sqlite } from '../src/store/sqlite.js';
 import { Store, DB_FILE } from '../src/store/store.js';
+import { keySql } from '../src/store/at-rest.js';
+import { blobsAtRest, filesHolding } from '../test/support/data-dir.js';
+import { until } from '../test/support/wait.js';
 import { State } from '../src/domain/record.js';
 import { KeyRing } from '../src/keys/keyring.js';
 import { signReceipt } from '../src/keys/receipts.js';
@@ -49,6 +52,7 @@ const SCALE = {
   burst: quick ? 2_000 : 10_000,
   rawOpens: quick ? 300 : 2_000,
   ladderOpens: quick ? 200 : 2_000,
+  wipes: quick ? 5 : 20,
 };
 const SERVER = fileURLToPath(new URL('./bench-server.js', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/relaystore.js', import.meta.url));
@@ -229,6 +233,74 @@ async function benchIngest(work: string): Promise<void> {
   row(section, '201 answers whose record is on disk', `${stored} of ${answered} (${refused} non-2xx)`, 'all', stored === answered && answered > 0 && refused === 0);
 }
 
+/** One POST or DELETE to the relay server, answered as JSON. */
+async function call(port: number, method: string, path: string, body?: string, token?: string): Promise<{ status: number; json: any }> {
+  const headers: Record<string, string> = { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, ...(body ? { body } : {}) });
+  return { status: res.status, json: await res.json() };
+}
+
+/** Submits `n` blobs and keeps what cancelling them takes. */
+async function submitted(port: number, n: number): Promise<Array<{ id: string; token: string }>> {
+  const out: Array<{ id: string; token: string }> = [];
+  for (const body of bodies(n)) out.push((await call(port, 'POST', '/v1/transactions', body)).json);
+  return out;
+}
+
+/** Seconds from each cancel's answer until the key to that blob's stored form is in no file of the data directory. */
+async function timeUntilGone(work: string): Promise<number[]> {
+  const dataDir = join(work, 'wipe');
+  const server = await startServer('relay', dataDir);
+  const gone: number[] = [];
+  for (const sub of await submitted(server.port, SCALE.wipes)) {
+    const key = (await blobsAtRest(dataDir, [sub.id])).get(sub.id)!.key;
+    const t0 = performance.now();
+    await call(server.port, 'DELETE', `/v1/transactions/${sub.id}`, undefined, sub.token);
+    await until(async () => (await filesHolding(dataDir, [key])).length === 0, 'cancelled key gone', 30_000, 5);
+    gone.push((performance.now() - t0) / 1000);
+  }
+  await stopServer(server.child);
+  return gone;
+}
+
+/** Ingest on a fresh store, with 20 cancels a second coming meanwhile (each burst of wipes is followed by a checkpoint) or not. */
+async function ingestWhileCancelling(dataDir: string, cancelsPerSecond: number): Promise<LoadResult> {
+  const server = await startServer('relay', dataDir);
+  const doomed = await submitted(server.port, SCALE.ingestSeconds * cancelsPerSecond);
+  let cancelling = true;
+  const cancels = (async () => {
+    for (const sub of doomed) {
+      if (!cancelling) break;
+      await Promise.all([call(server.port, 'DELETE', `/v1/transactions/${sub.id}`, undefined, sub.token), new Promise((r) => setTimeout(r, 1000 / cancelsPerSecond))]);
+    }
+  })();
+  const r = await load(server.child, server.port, '/v1/transactions', SCALE.ingestSeconds);
+  cancelling = false;
+  await cancels;
+  await stopServer(server.child);
+  return r;
+}
+
+/**
+ * Issue 12.2: how soon a cancelled blob is unrecoverable (before: at the hourly checkpoint), and
+ * what the checkpoints after wipes cost ingest: with and without cancels, alternating, same run.
+ */
+async function benchWipe(work: string): Promise<void> {
+  progress(`wipe: ${SCALE.wipes} cancels timed until gone; ingest with and without 20 cancels/s, alternating (${SCALE.ingestSeconds} s each)`);
+  const gone = await timeUntilGone(work);
+  const runs = { alone: [] as LoadResult[], cancelling: [] as LoadResult[] };
+  for (let round = 0; round < (quick ? 1 : 2); round++) {
+    runs.alone.push(await ingestWhileCancelling(join(work, `alone-${round}`), 0));
+    runs.cancelling.push(await ingestWhileCancelling(join(work, `cancelling-${round}`), 20));
+  }
+  const rps = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.rps, 0) / rs.length;
+  const p99 = (rs: LoadResult[]) => Math.max(...rs.map((r) => r.p99));
+  row('Wipe', 'cancel answered → its key in no file of the data directory', `median ${median(gone).toFixed(2)} s, max ${Math.max(...gone).toFixed(2)} s`, '<= 5 s', Math.max(...gone) <= 5);
+  row('Wipe', 'RelayStore POST alone', `${rps(runs.alone).toFixed(0)} req/s, p99 ≤ ${p99(runs.alone)} ms`);
+  row('Wipe', 'RelayStore POST while 20 cancels/s', `${rps(runs.cancelling).toFixed(0)} req/s, p99 ≤ ${p99(runs.cancelling)} ms`);
+  row('Wipe', 'ratio with cancels / alone', (rps(runs.cancelling) / rps(runs.alone)).toFixed(2), '>= 0.80', rps(runs.cancelling) / rps(runs.alone) >= 0.8);
+}
+
 /** Fills the store with `n` pending records far in the future, straight through SQLite. */
 async function fill(dataDir: string, n: number): Promise<number> {
   const store = await Store.open(dataDir, { maxPending: 100_000_000 });
@@ -237,13 +309,16 @@ async function fill(dataDir: string, n: number): Promise<number> {
   await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   const started = performance.now();
   const perStatement = 100;
-  const sql = `INSERT INTO records (id, key_id, locktime, window, state, wake, sealed, token_hash) VALUES ${Array(perStatement).fill('(?,?,?,?,?,?,?,?)').join(',')}`;
+  // Blobs as the store keeps them: random bytes under a key of their own (store/at-rest.ts).
+  const sql = `INSERT INTO records (id, key_id, locktime, window, state, wake, sealed, token_hash, key_slot) VALUES ${Array(perStatement).fill('(?,?,?,?,?,?,?,?,?)').join(',')}`;
   for (let done = 0; done < n; ) {
     await db.exec('BEGIN');
     for (let k = 0; k < 100 && done < n; k++, done += perStatement) {
       const params: Array<Buffer | number> = [];
-      for (let j = 0; j < perStatement; j++) params.push(randomBytes(16), randomBytes(8), 900_000 + (j % 5000), 0, State.Pending, 900_000 + (j % 5000), randomBytes(560), randomBytes(32));
+      const slot = (j: number) => done + j + 1;
+      for (let j = 0; j < perStatement; j++) params.push(randomBytes(16), randomBytes(8), 900_000 + (j % 5000), 0, State.Pending, 900_000 + (j % 5000), randomBytes(560), randomBytes(32), slot(j));
       await db.run(sql, params);
+      await db.run(keySql.put(perStatement), Array.from({ length: perStatement }, (_, j) => [slot(j), randomBytes(32)]).flat());
     }
     await db.exec('COMMIT');
   }
@@ -447,6 +522,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'relaystore-bench-'));
   try {
     if (wants('ingest')) await benchIngest(work);
+    if (wants('wipe')) await benchWipe(work);
     const big = wants('due-scan') || wants('growth') ? await benchDueScan(work) : '';
     if (wants('burst')) await benchBurst(work);
     if (wants('opening')) await benchOpening();

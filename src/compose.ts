@@ -71,7 +71,13 @@ function signerOf(where: NonNullable<Environment['signer']>, key: KeyObject): Re
 
 export async function compose(config: Config, env: Environment): Promise<Service> {
   const keys = await KeyRing.loadOrCreate(config.dataDir);
-  const store = await Store.open(config.dataDir, { maxPending: config.maxPending, maxStoreBytes: config.maxStoreBytes });
+  const store = await Store.open(config.dataDir, {
+    maxPending: config.maxPending,
+    maxStoreBytes: config.maxStoreBytes,
+    log: env.log,
+    wipeCheckpointDelayMs: config.testing.wipeCheckpointMs,
+    maxPageCount: config.testing.maxDbPages,
+  });
   const signer = signerOf(env.signer ?? 'worker', keys.receiptPrivateKey);
   let running: { watcher: ChainWatcher; side: ChainSide } | null = null;
   const chain: ChainView = env.chain ?? { current: () => running?.watcher.current() ?? null, feeEstimate: () => running?.watcher.feeEstimate() ?? null };

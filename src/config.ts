@@ -34,6 +34,20 @@ export interface Config {
   readonly retryMaxSeconds: number;
   readonly requestTimeoutSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Knobs for tests only, from the environment (not in --help): a disk that fills, a late checkpoint. */
+  readonly testing: TestKnobs;
+}
+
+export interface TestKnobs {
+  /** RELAYSTORE_TEST_MAX_DB_PAGES: SQLite's max_page_count, a disk that is full at that many pages. */
+  readonly maxDbPages?: number;
+  /** RELAYSTORE_TEST_WIPE_CHECKPOINT_MS: how long after a wipe the WAL is truncated (default 250). */
+  readonly wipeCheckpointMs?: number;
+}
+
+function testKnobs(env: NodeJS.ProcessEnv): TestKnobs {
+  const knob = (name: string) => (/^\d+$/.test(env[name] ?? '') ? Number(env[name]) : undefined);
+  return { maxDbPages: knob('RELAYSTORE_TEST_MAX_DB_PAGES'), wipeCheckpointMs: knob('RELAYSTORE_TEST_WIPE_CHECKPOINT_MS') };
 }
 
 const NETWORKS: readonly Network[] = Network.enum;
@@ -102,6 +116,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     ...torOf(read, network),
     ...numbersOf(read),
     logLevel: logLevelOf(read),
+    testing: testKnobs(env),
   };
   if (config.retryMaxSeconds < config.retryMinSeconds) problems.push('--retry-max must not be below --retry-min');
   return problems.length ? { kind: 'invalid', problems } : { kind: 'ok', config };

@@ -9,6 +9,7 @@ import { Store, DB_FILE, statements } from '../src/store/store.js';
 import { State, TERMINAL_STATES } from '../src/domain/record.js';
 import { LOCKTIME_THRESHOLD } from '../src/domain/locktime.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
+import { atRest, keySql, KEY_BYTES } from '../src/store/at-rest.js';
 
 async function openBoth(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-store-'));
@@ -88,7 +89,7 @@ test('ladder fields go through a transition and come back from both reads', asyn
   t.like(await store.get(id), fields);
 });
 
-test('one batch: new records land byte for byte; a stored one and a repeat within the batch answer existing; counts follow', async (t) => {
+test('one batch: new records land byte for byte (opened with their own keys); a stored one and a repeat within the batch answer existing; counts follow', async (t) => {
   const { store, db } = await openBoth(t);
   const record = (n: number, locktime = 800_000 + n) => ({ id: Buffer.alloc(16, n), keyId: Buffer.alloc(8, 0xa0 + n), locktime, window: n, sealed: Buffer.alloc(100 + n, 0xf0 + n), tokenHash: Buffer.alloc(32, 0x10 + n) });
   t.is((await store.submit(record(1))).kind, 'inserted');
@@ -96,9 +97,12 @@ test('one batch: new records land byte for byte; a stored one and a repeat withi
   t.deepEqual(outcomes.map((o) => o.kind), ['inserted', 'existing', 'inserted', 'existing']);
   t.is(store.pendingCount, 3);
   t.is(store.storedBytes, 101 + 102 + 103);
-  const rows = await db.all<{ id: Buffer; key_id: Buffer; locktime: number; window: number; state: number; wake: number; sealed: Buffer; token_hash: Buffer }>(
-    'SELECT id, key_id, locktime, window, state, wake, sealed, token_hash FROM records ORDER BY id',
+  // Blobs are stored encrypted under a key of their own (at-rest.ts): opened with it, byte for byte.
+  const stored = await db.all<{ id: Buffer; key_id: Buffer; locktime: number; window: number; state: number; wake: number; sealed: Buffer; token_hash: Buffer; blob_key: Buffer }>(
+    `SELECT id, key_id, locktime, window, state, wake, sealed, token_hash, ${keySql.keyColumn} FROM records ORDER BY id`,
   );
+  const rows = stored.map(({ blob_key, ...row }) => ({ ...row, sealed: atRest(blob_key, row.sealed) }));
+  t.is((await db.get<{ n: number }>('SELECT count(*) AS n FROM blob_keys WHERE key != zeroblob(?)', [KEY_BYTES]))?.n, 3);
   t.deepEqual(rows, [record(1), record(2), record(3, LOCKTIME_THRESHOLD + 7)].map((r) => ({
     id: r.id, key_id: r.keyId, locktime: r.locktime, window: r.window, state: State.Pending, wake: r.locktime, sealed: r.sealed, token_hash: r.tokenHash,
   })));

@@ -10,7 +10,7 @@ import { purgeAt } from '../domain/retention.js';
 import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
 import type { KeyRing, SealingKey } from '../keys/keyring.js';
 import { PoolSigner, type ReceiptSigner } from '../keys/receipt-signer.js';
-import type { Store } from '../store/store.js';
+import { isDiskFull, type Store } from '../store/store.js';
 import { nowSeconds, type Clock } from '../util/clock.js';
 import { RecordId, type SubmitAnswer } from '../wire/answers.js';
 import { submitRequestChecker, type SubmitCheck, type SubmitRequest } from '../wire/submit-request.js';
@@ -40,6 +40,9 @@ export interface IntakeDeps {
 
 /** What the wire contract calls an id; anything else cannot name a record. */
 const ID = Compile(RecordId);
+
+/** Nothing is lost meanwhile: what was accepted stays, and submissions are taken again once there is space. */
+const DISK_FULL = "the server's disk is full; try again later";
 const TOKEN_RE = /^[0-9a-fA-F]{64}$/;
 
 export class Intake {
@@ -85,6 +88,7 @@ export class Intake {
       this.deps.store.submit({ id, keyId: Buffer.from(key.keyId, 'hex'), locktime, window, sealed: sealedBytes, tokenHash: tokenHash(token) }),
     ]);
     if (outcome.kind === 'full') return refuse('store_full', STORE_FULL);
+    if (outcome.kind === 'disk_full') return refuse('unavailable', DISK_FULL);
     const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? receipt : null);
     return outcome.kind === 'inserted' ? { kind: 'accepted', body: answer } : { kind: 'already_known', body: answer };
   }
@@ -156,9 +160,8 @@ export class Intake {
         return { kind: 'cancelled', id: record.id };
       case State.Pending:
       case State.Windowed: {
-        const changed = await this.deps.store.transition([
-          { id: record.id, from: [record.state], to: State.Cancelled, wake: purgeAt(nowSeconds(this.deps.clock), this.deps.retentionSeconds), wipe: true },
-        ]);
+        const changed = await this.wipe(record);
+        if (changed === null) return refuse('unavailable', DISK_FULL);
         if (changed.has(record.id)) return { kind: 'cancelled', id: record.id };
         // It moved on while we looked (matured, or cancelled twice at once): answer from its new state.
         const now = await this.deps.store.get(record.id);
@@ -168,6 +171,17 @@ export class Intake {
         return refuse('already_final', 'the transaction was found invalid and will never be broadcast');
       default:
         return refuse('already_broadcast', 'the transaction has already left the server');
+    }
+  }
+
+  /** Cancels and wipes a pending record; null when the disk is too full to write even that. */
+  private async wipe(record: StoredRecord): Promise<Set<string> | null> {
+    const cancel = { id: record.id, from: [record.state], to: State.Cancelled, wake: purgeAt(nowSeconds(this.deps.clock), this.deps.retentionSeconds), wipe: true };
+    try {
+      return await this.deps.store.transition([cancel]);
+    } catch (err) {
+      if (isDiskFull(err)) return null;
+      throw err;
     }
   }
 }

@@ -52,6 +52,11 @@ export const MIGRATIONS: readonly string[] = [
      UPDATE store_bytes SET bytes = bytes - coalesce(length(OLD.sealed), 0);
    END;
    CREATE TABLE last_tip (one INTEGER PRIMARY KEY CHECK (one = 1), height INTEGER NOT NULL, hash BLOB NOT NULL, median_time INTEGER NOT NULL)`,
+  // 4: blob keys (SPEC §8, at-rest.ts). A record's blob is stored encrypted under the key in its
+  // slot; wiping zeroes the key in place. Slots are reused, never deleted. Blobs stored before this
+  // migration are encrypted when the store opens (records.key_slot NULL and a blob: not yet).
+  `CREATE TABLE blob_keys (slot INTEGER PRIMARY KEY, key BLOB NOT NULL);
+   ALTER TABLE records ADD COLUMN key_slot INTEGER`,
 ];
 
 export async function migrate(db: Sqlite): Promise<number> {

@@ -8,6 +8,9 @@ import { State, TERMINAL_STATES, type StoredRecord, type DueRecord, type SentRun
 import { LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
 import { ensurePrivateDir } from '../keys/keyring.js';
 import { BatchQueue } from '../util/batch-queue.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { atRest, KeySlots, keySql, putKeys, sealLegacyBlobs } from './at-rest.js';
+import { Checkpointer } from './checkpointer.js';
 
 export const DB_FILE = 'relaystore.sqlite';
 
@@ -23,7 +26,14 @@ export interface NewRecord {
 export type InsertOutcome =
   | { readonly kind: 'inserted'; readonly record: StoredRecord }
   | { readonly kind: 'existing'; readonly record: StoredRecord }
-  | { readonly kind: 'full' };
+  | { readonly kind: 'full' }
+  /** SQLite found the disk full: nothing was stored, and a later try may succeed. */
+  | { readonly kind: 'disk_full' };
+
+/** SQLITE_FULL: the disk (or the page limit) is full. Expected, and over once space returns. */
+export function isDiskFull(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+}
 
 export interface Transition {
   readonly id: string;
@@ -71,6 +81,11 @@ export interface StoreOptions {
   readonly maxStoreBytes?: number;
   /** Most submissions committed in one transaction. */
   readonly maxBatch?: number;
+  /** How soon after a wipe the WAL is folded in and truncated (default 250 ms). */
+  readonly wipeCheckpointDelayMs?: number;
+  /** SQLite's max_page_count: a disk that fills at that size (for tests of a full disk). */
+  readonly maxPageCount?: number;
+  readonly log?: Logger;
 }
 
 const LADDER_COLUMNS = 'rungs, rung, fee_rate, txids, sent_height, sent';
@@ -85,14 +100,15 @@ const FIELDS = `json_array(lower(hex(id)), lower(hex(key_id)), locktime, window,
   rungs, rung, fee_rate, json(txids), sent_height, json(coalesce(sent, '[]')))`;
 type Fields = [string, string, number, number, number, number, string, number, number | null, number | null, string | null, number | null,
   number | null, number | null, number | null, string[] | null, number | null, SentRung[]];
-/** A whole record as read: FIELDS, then the two blobs. */
-const RECORD = `${FIELDS} AS f, sealed, token_hash`;
+/** A whole record as read: FIELDS, then the two blobs and the key of the first (at-rest.ts). */
+const RECORD = `${FIELDS} AS f, sealed, token_hash, ${keySql.keyColumn}`;
 interface RecordRow {
   f: string;
   sealed: Buffer | null;
   token_hash: Buffer;
+  blob_key: Buffer | null;
 }
-const INSERT_COLUMNS = '(id, key_id, locktime, window, state, wake, sealed, token_hash)';
+const INSERT_COLUMNS = '(id, key_id, locktime, window, state, wake, sealed, token_hash, key_slot)';
 const PENDING_STATES: readonly State[] = [State.Pending, State.Windowed];
 
 /** The earliest matching records, oldest wake first, as one JSON array; `where` is always a range on the (state, wake) index. */
@@ -126,13 +142,21 @@ function newRecord(r: NewRecord): StoredRecord {
 }
 
 function toStoredRecord(row: RecordRow): StoredRecord {
-  return withBlobs(toRecord(JSON.parse(row.f) as Fields), row.sealed, row.token_hash);
+  return withBlobs(toRecord(JSON.parse(row.f) as Fields), opened(row.sealed, row.blob_key), row.token_hash);
+}
+
+/** The sealed blob as submitted, from its stored form (a legacy row without a key is stored as submitted). */
+function opened(stored: Buffer | null, key: Buffer | null): Buffer | null {
+  return stored && key ? atRest(key, stored) : stored;
 }
 
 /** Object.assign, not a spread: V8 spends ~3 µs copying a record into a spread. */
 function withBlobs(record: DueRecord, sealed: Buffer | null, tokenHash: Buffer): StoredRecord {
   return Object.assign(record, { sealed, tokenHash });
 }
+
+const BUSY_MS = 5000;
+const CHECKPOINT_BUSY_MS = 100;
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
 
@@ -146,13 +170,17 @@ export class Store {
   private queuedBytes = 0;
   private tip: Tip | null = null;
   private closed = false;
+  private readonly checkpointer: Checkpointer;
 
   private constructor(
     private readonly writer: Sqlite,
     private readonly reader: Sqlite,
+    private readonly slots: KeySlots,
     private readonly options: StoreOptions,
   ) {
     const schedule = (job: () => Promise<void>) => this.serial(job);
+    const log = options.log ?? silentLogger;
+    this.checkpointer = new Checkpointer({ run: () => this.serial(() => this.truncateWal()), delayMs: options.wipeCheckpointDelayMs ?? 250, log });
     this.submissions = new BatchQueue({ run: (records) => this.insertBatch(records), maxBatch: options.maxBatch ?? 512, schedule });
     this.transitions = new BatchQueue({ run: (batch) => this.applyTransitions(batch), schedule });
   }
@@ -162,15 +190,20 @@ export class Store {
     const path = join(dataDir, DB_FILE);
     const writer = await Sqlite.open(path);
     // FULL: a 201 survives power loss; secure_delete: wiped blobs are overwritten, not just unlinked.
-    await writer.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000;');
+    await writer.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = ${BUSY_MS};`);
     await migrate(writer);
+    const slots = await KeySlots.load(writer);
+    await sealLegacyBlobs(writer, slots);
+    if (options.maxPageCount !== undefined) await writer.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
     const reader = await Sqlite.open(path, 'readonly');
     await reader.exec('PRAGMA busy_timeout = 5000;');
-    const store = new Store(writer, reader, options);
+    const store = new Store(writer, reader, slots, options);
     const row = await reader.get<{ n: number }>(`SELECT count(*) AS n FROM records WHERE state IN (${PENDING_STATES.join(', ')})`);
     store.pending = row?.n ?? 0;
     store.bytes = await store.readBytes(reader);
     store.tip = await store.readTip();
+    // After a SIGKILL the WAL may still hold keys wiped before it: fold it in before serving.
+    if (!(await store.truncateWal().catch(() => false))) store.checkpointer.wiped();
     return store;
   }
 
@@ -260,15 +293,16 @@ export class Store {
     const firsts = new Map<string, NewRecord>();
     for (const r of records) if (!firsts.has(r.id.toString('hex'))) firsts.set(r.id.toString('hex'), r);
     // Only what fits both quotas; the rest are answered store_full (or, if they turn out to exist
-    // already, as the safe retry they are).
-    const inserted = await this.insertNew(this.withinQuotas([...firsts.values()]));
-    const existing = await this.find([...firsts.keys()].filter((id) => !inserted.has(id)));
+    // already, as the safe retry they are), or all unavailable if the disk is full.
+    const inserted = await this.insertNew(this.withinQuotas([...firsts.values()])).catch((err: unknown) => (isDiskFull(err) ? null : Promise.reject(err)));
+    const existing = await this.find([...firsts.keys()].filter((id) => !inserted?.has(id)));
+    const refused: InsertOutcome = { kind: inserted === null ? 'disk_full' : 'full' };
     return records.map((r) => {
       const id = r.id.toString('hex');
-      const row = inserted.get(id);
+      const row = inserted?.get(id);
       if (row) return { kind: firsts.get(id) === r ? 'inserted' : 'existing', record: row };
       const found = existing.get(id);
-      return found ? { kind: 'existing', record: found } : { kind: 'full' };
+      return found ? { kind: 'existing', record: found } : refused;
     });
   }
 
@@ -285,17 +319,32 @@ export class Store {
   }
 
   /**
-   * One statement in autocommit mode: atomic, committed (and fsynced) before it returns, and a
-   * single round trip to SQLite's thread, which is what keeps group commit cheap.
+   * One transaction: the records (each blob encrypted under its own key), then their keys. The
+   * records statement says which ones were new; the slots of the others get a zero key.
    */
   private async insertNew(records: readonly NewRecord[]): Promise<Map<string, StoredRecord>> {
     if (records.length === 0) return new Map();
     const fresh = records.map(newRecord);
+    const taken = this.slots.take(records.length);
     const params: Param[] = [];
-    fresh.forEach((f, i) => params.push(records[i]!.id, records[i]!.keyId, f.locktime, f.window, f.state, f.wake, f.sealed, f.tokenHash));
-    const rows = await this.insertAll(`INSERT INTO records ${INSERT_COLUMNS} VALUES ${records.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`, params, fresh);
+    fresh.forEach((f, i) =>
+      params.push(records[i]!.id, records[i]!.keyId, f.locktime, f.window, f.state, f.wake, atRest(taken.keys[i]!, records[i]!.sealed), f.tokenHash, taken.slots[i]!),
+    );
+    let rows: readonly StoredRecord[];
+    await this.writer.exec('BEGIN IMMEDIATE');
+    try {
+      rows = await this.insertAll(`INSERT INTO records ${INSERT_COLUMNS} VALUES ${records.map(() => '(?,?,?,?,?,?,?,?,?)').join(',')}`, params, fresh);
+      const inserted = new Set(rows.map((r) => r.id));
+      const unused = await putKeys(this.writer, taken, fresh.map((f) => inserted.has(f.id)));
+      await this.writer.exec('COMMIT');
+      this.slots.give(unused);
+    } catch (err) {
+      await this.writer.exec('ROLLBACK').catch(() => undefined);
+      taken.undo();
+      throw err;
+    }
     this.pending += rows.length;
-    // The triggers of migration 3 added the same in the same statement.
+    // The triggers of migration 3 added the same in the same transaction.
     for (const r of rows) this.bytes += r.sealed!.length;
     return byId(rows);
   }
@@ -355,11 +404,11 @@ export class Store {
     const blobs = new Map<string, Buffer>();
     for (let k = 0; k < ids.length; k += 500) {
       const chunk = ids.slice(k, k + 500);
-      const rows = await this.reader.all<{ id: Buffer; sealed: Buffer }>(
-        `SELECT id, sealed FROM records WHERE id IN (${placeholders(chunk.length)}) AND sealed IS NOT NULL`,
+      const rows = await this.reader.all<{ id: Buffer; sealed: Buffer; blob_key: Buffer | null }>(
+        `SELECT id, sealed, ${keySql.keyColumn} FROM records WHERE id IN (${placeholders(chunk.length)}) AND sealed IS NOT NULL`,
         chunk.map((id) => Buffer.from(id, 'hex')),
       );
-      for (const row of rows) blobs.set(row.id.toString('hex'), row.sealed);
+      for (const row of rows) blobs.set(row.id.toString('hex'), opened(row.sealed, row.blob_key)!);
     }
     return blobs;
   }
@@ -376,11 +425,13 @@ export class Store {
 
   private async applyTransitions(batch: ReadonlyArray<readonly Transition[]>): Promise<Set<string>[]> {
     const changed = new Set<string>();
+    const zeroed: number[] = [];
     let pendingDelta = 0;
     let bytes: number;
     await this.writer.exec('BEGIN IMMEDIATE');
     try {
       for (const t of batch.flat()) {
+        if (t.wipe) zeroed.push(...(await this.zeroKey(t)));
         if (!(await this.applyTransition(t))) continue;
         changed.add(t.id);
         if (t.from.every((s) => PENDING_STATES.includes(s)) && !PENDING_STATES.includes(t.to)) pendingDelta--;
@@ -394,13 +445,21 @@ export class Store {
     }
     this.pending += pendingDelta;
     this.bytes = bytes;
+    this.slots.give(zeroed);
+    if (zeroed.length > 0) this.checkpointer.wiped();
     return batch.map((transitions) => new Set(transitions.filter((t) => changed.has(t.id)).map((t) => t.id)));
+  }
+
+  /** Zeroes the key of a record that `t` will wipe (under the same state condition); the slots zeroed. */
+  private async zeroKey(t: Transition): Promise<number[]> {
+    const rows = await this.writer.all<{ slot: number }>(keySql.wipe(t.from.length), [Buffer.from(t.id, 'hex'), ...t.from]);
+    return rows.map((r) => r.slot);
   }
 
   private async applyTransition(t: Transition): Promise<boolean> {
     const sets = ['state = ?', 'wake = ?'];
     const params: Param[] = [t.to, t.wake];
-    if (t.wipe) sets.push('sealed = NULL');
+    if (t.wipe) sets.push('sealed = NULL', 'key_slot = NULL');
     for (const [column, encode] of TRANSITION_COLUMNS) {
       const value = encode(t);
       if (value !== undefined) (sets.push(`${column} = ?`), params.push(value));
@@ -422,14 +481,30 @@ export class Store {
     });
   }
 
-  /** Folds the WAL into the database and truncates it, so old copies of wiped blobs do not linger there. */
+  /** Folds the WAL into the database and truncates it, so old copies of wiped keys do not linger there. */
   checkpoint(): Promise<void> {
-    return this.serial(() => this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+    return this.serial(async () => void (await this.truncateWal()));
+  }
+
+  /**
+   * One TRUNCATE checkpoint; false when a reader's snapshot kept it from finishing. TRUNCATE waits
+   * for readers on older snapshots (a long `relaystore backup`): it waits briefly and is tried
+   * again later, rather than holding up every write behind it for the usual busy timeout.
+   */
+  private async truncateWal(): Promise<boolean> {
+    await this.writer.exec(`PRAGMA busy_timeout = ${CHECKPOINT_BUSY_MS}`);
+    try {
+      const row = await this.writer.get<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
+      return row?.busy === 0;
+    } finally {
+      await this.writer.exec(`PRAGMA busy_timeout = ${BUSY_MS}`);
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.checkpointer.close();
     await this.serial(async () => undefined);
     await this.reader.close();
     await this.writer.close();

@@ -26,9 +26,14 @@ export class TestClient {
     return Buffer.from(this.info!.sealing.publicKey, 'hex');
   }
 
+  /** The blob SPEC §2 makes of `plaintext` for this server. */
+  async seal(plaintext: Uint8Array): Promise<Buffer> {
+    return Buffer.from(seal(await this.publicKey(), plaintext));
+  }
+
   /** Seals `plaintext` as given (tests use it to hand in broken envelopes). */
   async submitPlaintext(locktime: number, plaintext: Uint8Array, extra: Record<string, unknown> = {}): Promise<{ status: number; json: any }> {
-    const sealed = Buffer.from(seal(await this.publicKey(), plaintext)).toString('hex');
+    const sealed = (await this.seal(plaintext)).toString('hex');
     return this.json('POST', '/v1/transactions', { locktime, sealed, ...extra });
   }
 

@@ -92,7 +92,7 @@ export async function schedulerWorld(t: { teardown(fn: () => unknown): void }, o
       const sealed = Buffer.from(seal(key.publicKey, plaintext));
       const id = createHash('sha256').update(sealed).digest().subarray(0, 16);
       const outcome = await store.submit({ id, keyId: Buffer.from(keyId, 'hex'), locktime, window: opts.window ?? 0, sealed, tokenHash: Buffer.alloc(32) });
-      if (outcome.kind === 'full') throw new Error('full');
+      if (outcome.kind === 'full' || outcome.kind === 'disk_full') throw new Error(outcome.kind);
       return outcome.record.id;
     },
     async submit(locktime: number, opts: { window?: number; declared?: number; plaintext?: Uint8Array } = {}) {

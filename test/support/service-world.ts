@@ -16,6 +16,8 @@ export interface ServiceWorld {
   dir: string;
   args: string[];
   openFiles?: number;
+  /** Environment of the service beyond the test's own (test knobs such as RELAYSTORE_TEST_MAX_DB_PAGES). */
+  env: NodeJS.ProcessEnv;
   explorer: TestExplorer;
   socks: TestSocksServer;
   service: Service;
@@ -29,6 +31,7 @@ export interface ServiceWorldOptions {
   args?: string[];
   /** The service's open-files limit (ulimit -n); default the test runner's. */
   openFiles?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startServiceWorld(t: { teardown(fn: () => unknown): void }, opts: ServiceWorldOptions = {}): Promise<ServiceWorld> {
@@ -48,7 +51,7 @@ export async function startServiceWorld(t: { teardown(fn: () => unknown): void }
     }),
     ...(opts.args ?? []),
   ];
-  const world: ServiceWorld = { dir, args, explorer, socks, service: null as unknown as Service, client: null as unknown as TestClient, ...(opts.openFiles ? { openFiles: opts.openFiles } : {}) };
+  const world: ServiceWorld = { dir, args, env: opts.env ?? {}, explorer, socks, service: null as unknown as Service, client: null as unknown as TestClient, ...(opts.openFiles ? { openFiles: opts.openFiles } : {}) };
   t.teardown(async () => {
     await world.service?.kill('SIGTERM');
     await socks.close();
@@ -61,7 +64,7 @@ export async function startServiceWorld(t: { teardown(fn: () => unknown): void }
 
 /** Starts the service (again) on the world's data directory and waits until it follows the tip. */
 export async function restartService(world: ServiceWorld): Promise<void> {
-  world.service = await startService(world.args, {}, undefined, world.openFiles);
+  world.service = await startService(world.args, world.env, undefined, world.openFiles);
   world.client = new TestClient(world.service.url);
   await waitForTip(world, world.explorer.tip().height);
 }
