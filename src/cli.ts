@@ -3,6 +3,7 @@ import { parseServeConfig, SERVE_OPTIONS } from './config.js';
 import { serve } from './serve.js';
 import { startManagedTor } from './tor/start.js';
 import { KeyRing } from './keys/keyring.js';
+import { backupDataDir } from './store/backup.js';
 import { describeError, jsonLogger } from './util/log.js';
 import { CLIENT_USAGE, runClientCommand } from './cli/client-commands.js';
 import { GROUP_USAGE, isGroupInvocation, runGroupCommand } from './cli/group-commands.js';
@@ -12,6 +13,7 @@ const USAGE = `usage: relaystore <command> [options]
 commands:
   serve        run the service (see "relaystore serve --help")
   rotate-key   --data-dir DIR: make a new sealing key current (older keys keep opening)
+  backup       --data-dir DIR --to FILE: a consistent copy while it runs (restore: tar -xf FILE -C NEWDIR)
   info, submit, status, cancel   the client side (below)
   renew, audit                   several servers, and the dead man's switch (below)
 
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
       return runServe(rest);
     case 'rotate-key':
       return rotateKey(rest);
+    case 'backup':
+      return backup(rest);
     case 'info':
       return runClientCommand(command, rest);
     case 'submit':
@@ -87,9 +91,15 @@ async function runServe(argv: string[]): Promise<number> {
   });
 }
 
+/** `--name VALUE` or `--name=VALUE`; null when absent, '' when given without a value. */
+function option(argv: readonly string[], name: string): string | null {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return null;
+  return argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : argv[i + 1] ?? '';
+}
+
 async function rotateKey(argv: string[]): Promise<number> {
-  const i = argv.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
-  const dataDir = i < 0 ? process.env.RELAYSTORE_DATA_DIR ?? './data' : argv[i]!.includes('=') ? argv[i]!.split('=')[1]! : argv[i + 1];
+  const dataDir = option(argv, 'data-dir') ?? process.env.RELAYSTORE_DATA_DIR ?? './data';
   if (!dataDir) {
     process.stderr.write('relaystore rotate-key: --data-dir needs a value\n');
     return 2;
@@ -97,4 +107,23 @@ async function rotateKey(argv: string[]): Promise<number> {
   const ring = await KeyRing.rotate(dataDir);
   process.stdout.write(`new sealing key ${ring.current.keyId} is current; ${ring.all().length - 1} older key(s) still open what was sealed to them.\nRestart the service to use it.\n`);
   return 0;
+}
+
+async function backup(argv: string[]): Promise<number> {
+  const dataDir = option(argv, 'data-dir') ?? process.env.RELAYSTORE_DATA_DIR ?? './data';
+  const to = option(argv, 'to');
+  if (!dataDir || !to) {
+    process.stderr.write('usage: relaystore backup --data-dir DIR --to FILE\n');
+    return 2;
+  }
+  // The archive and the snapshot it is made from hold the keys: for this user alone.
+  process.umask(0o077);
+  try {
+    const { entries, bytes } = await backupDataDir(dataDir, to);
+    process.stdout.write(`backup of ${dataDir} written to ${to} (${bytes} bytes: ${entries.join(', ')}).\nRestore: mkdir -m 700 NEWDIR && tar -xf ${to} -C NEWDIR, then relaystore serve --data-dir NEWDIR\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`relaystore backup: ${describeError(err)}\n`);
+    return 1;
+  }
 }

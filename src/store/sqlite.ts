@@ -3,13 +3,22 @@ import sqlite3 from 'sqlite3';
 
 export type Param = string | number | bigint | Buffer | null;
 
+/** The binding's Backup object, which its type declarations leave out. */
+interface Backup {
+  readonly completed: boolean;
+  readonly failed: boolean;
+  step(pages: number, callback: (err: Error | null) => void): void;
+  finish(callback: () => void): void;
+}
+
 export class Sqlite {
   private readonly statements = new Map<string, sqlite3.Statement>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
-  static open(path: string, mode: 'readwrite' | 'readonly' = 'readwrite'): Promise<Sqlite> {
-    const flags = mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+  /** `existing`: read-write, but an error rather than a new empty database when there is none. */
+  static open(path: string, mode: 'readwrite' | 'readonly' | 'existing' = 'readwrite'): Promise<Sqlite> {
+    const flags = { readonly: sqlite3.OPEN_READONLY, existing: sqlite3.OPEN_READWRITE, readwrite: sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE }[mode];
     return new Promise((resolve, reject) => {
       const db = new sqlite3.Database(path, flags, (err) => (err ? reject(err) : resolve(new Sqlite(db))));
     });
@@ -47,6 +56,23 @@ export class Sqlite {
   async get<T>(sql: string, params: Param[] = []): Promise<T | undefined> {
     const rows = await this.all<T>(sql, params);
     return rows[0];
+  }
+
+  /**
+   * Copies the whole database into a new file at `path` with SQLite's online backup API, in one
+   * step: one read snapshot, so the copy is consistent while other connections keep writing.
+   */
+  backupTo(path: string): Promise<void> {
+    const backup = (this.db as unknown as { backup(path: string): Backup }).backup(path);
+    const finish = () => new Promise<void>((resolve) => backup.finish(() => resolve()));
+    const step = (): Promise<void> =>
+      new Promise<void>((resolve, reject) => backup.step(-1, (err) => (err ? reject(err) : resolve()))).then(() => {
+        // A busy or locked source is retried (the binding's retryErrors); anything else has failed.
+        if (backup.completed) return undefined;
+        if (backup.failed) throw new Error('database backup failed');
+        return new Promise<void>((r) => setTimeout(r, 50)).then(step);
+      });
+    return step().then(finish, (err: unknown) => finish().then(() => Promise.reject(err)));
   }
 
   async close(): Promise<void> {

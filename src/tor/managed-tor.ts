@@ -6,6 +6,8 @@ import path from 'node:path';
 import { TorControl, parseBootstrap, type TorEvent } from './control.js';
 import { findTorBinary, freePort, reapOrphanTors, stopChild, type TorLog } from './processes.js';
 
+/** Where, under the data directory, the onion service keeps its keys (`relaystore backup` copies them). */
+export const ONION_DIR = path.join('tor', 'onion');
 
 export interface ManagedTorOptions {
   dataDir: string;
@@ -72,7 +74,7 @@ export class ManagedTor {
     const binary = await findTorBinary(opts.torBinary);
     const torDir = path.join(opts.dataDir, 'tor');
     const dataDirectory = path.join(torDir, 'data');
-    const onionDir = path.join(torDir, 'onion');
+    const onionDir = path.join(opts.dataDir, ONION_DIR);
     // tor refuses a DataDirectory or HiddenServiceDir that others can read.
     for (const dir of [torDir, dataDirectory, onionDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
