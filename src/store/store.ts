@@ -175,12 +175,14 @@ export class Store {
   private constructor(
     private readonly writer: Sqlite,
     private readonly reader: Sqlite,
+    /** Runs the long part of a checkpoint alongside the writer's commits (truncateWal). */
+    private readonly folder: Sqlite,
     private readonly slots: KeySlots,
     private readonly options: StoreOptions,
   ) {
     const schedule = (job: () => Promise<void>) => this.serial(job);
     const log = options.log ?? silentLogger;
-    this.checkpointer = new Checkpointer({ run: () => this.serial(() => this.truncateWal()), delayMs: options.wipeCheckpointDelayMs ?? 250, log });
+    this.checkpointer = new Checkpointer({ run: () => this.truncateWal(), delayMs: options.wipeCheckpointDelayMs ?? 250, log });
     this.submissions = new BatchQueue({ run: (records) => this.insertBatch(records), maxBatch: options.maxBatch ?? 512, schedule });
     this.transitions = new BatchQueue({ run: (batch) => this.applyTransitions(batch), schedule });
   }
@@ -196,8 +198,11 @@ export class Store {
     await sealLegacyBlobs(writer, slots);
     if (options.maxPageCount !== undefined) await writer.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
     const reader = await Sqlite.open(path, 'readonly');
-    await reader.exec('PRAGMA busy_timeout = 5000;');
-    const store = new Store(writer, reader, slots, options);
+    await reader.exec(`PRAGMA busy_timeout = ${BUSY_MS};`);
+    const folder = await Sqlite.open(path, 'existing');
+    // A checkpoint syncs the database file before the WAL may be reset only under FULL or NORMAL.
+    await folder.exec('PRAGMA synchronous = FULL;');
+    const store = new Store(writer, reader, folder, slots, options);
     const row = await reader.get<{ n: number }>(`SELECT count(*) AS n FROM records WHERE state IN (${PENDING_STATES.join(', ')})`);
     store.pending = row?.n ?? 0;
     store.bytes = await store.readBytes(reader);
@@ -482,16 +487,25 @@ export class Store {
   }
 
   /** Folds the WAL into the database and truncates it, so old copies of wiped keys do not linger there. */
-  checkpoint(): Promise<void> {
-    return this.serial(async () => void (await this.truncateWal()));
+  async checkpoint(): Promise<void> {
+    await this.truncateWal();
   }
 
   /**
-   * One TRUNCATE checkpoint; false when a reader's snapshot kept it from finishing. TRUNCATE waits
-   * for readers on older snapshots (a long `relaystore backup`): it waits briefly and is tried
-   * again later, rather than holding up every write behind it for the usual busy timeout.
+   * Folds the WAL in and truncates it; false when a reader kept it from finishing. Most of the
+   * copying is a PASSIVE checkpoint on a connection of its own, alongside the writes; what came
+   * since is folded in, and the WAL truncated, in the writer's turn.
    */
   private async truncateWal(): Promise<boolean> {
+    await this.folder.get('PRAGMA wal_checkpoint(PASSIVE)');
+    return this.serial(() => this.truncateInTurn());
+  }
+
+  /**
+   * TRUNCATE waits for readers on older snapshots (a long `relaystore backup`): it waits briefly and
+   * is tried again later, rather than holding up every write behind it for the usual busy timeout.
+   */
+  private async truncateInTurn(): Promise<boolean> {
     await this.writer.exec(`PRAGMA busy_timeout = ${CHECKPOINT_BUSY_MS}`);
     try {
       const row = await this.writer.get<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
@@ -504,8 +518,9 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.checkpointer.close();
+    await this.checkpointer.close();
     await this.serial(async () => undefined);
+    await this.folder.close();
     await this.reader.close();
     await this.writer.close();
   }
