@@ -15,7 +15,7 @@ test('scripts/bench --quick runs and prints the table with every section, each f
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   t.is(code, 0, stderr);
   const rows = stdout.split('\n').filter((l) => / \| (PASS|FAIL)$/.test(l));
-  for (const section of ['Ingest', 'Due-scan', 'Maturity burst', 'Opening', 'Store growth']) {
+  for (const section of ['Ingest', 'Wipe', 'Due-scan', 'Maturity burst', 'Opening', 'Store growth']) {
     t.true(rows.some((l) => l.startsWith(section)), `a judged row for ${section}`);
   }
   // Every judged row names its target, and the durability check found each 201 on disk.
