@@ -1,6 +1,5 @@
-// The record store: every write goes through one serial writer; submissions are group-committed
-// (concurrent POSTs share one SQLite transaction and one fsync), and a caller hears back only
-// after COMMIT returned. Reads use a second connection so they never see uncommitted rows.
+// The record store: one serial writer, group commit (concurrent POSTs share one transaction and
+// one fsync), a caller answered only after COMMIT; reads on a second connection, never uncommitted.
 import { join } from 'node:path';
 import { Sqlite, type Param } from './sqlite.js';
 import { migrate } from './migrations.js';
@@ -474,7 +473,10 @@ export class Store {
     return changes > 0;
   }
 
-  /** Deletes terminal records whose retention ran out; then truncates the WAL so wiped pages leave it. */
+  /**
+   * Deletes terminal records whose retention ran out. Every final state was reached by a wipe (key
+   * zeroed, blob gone, checkpoint scheduled then), so nothing secret leaves here and no checkpoint follows.
+   */
   purge(now: number, limit = 1000): Promise<number> {
     return this.serial(async () => {
       let total = 0;
