@@ -13,7 +13,7 @@ import type { StampProgress } from '../src/domain/stamp.js';
 import { startServiceWorld, restartService, type ServiceWorld } from './support/service-world.js';
 import { startService, runCli } from './support/service.js';
 import { makeTx } from './support/txs.js';
-import { until } from './support/wait.js';
+import { until, within } from './support/wait.js';
 import { TestClient } from './support/client.js';
 
 const KB100 = 102_400;
@@ -143,23 +143,30 @@ test('after SIGKILL amid submissions and cancels, the byte count is what the row
   const quota = 3_000_000;
   const w = await startServiceWorld(t, { args: ['--max-store-bytes', String(quota), '--admission-threshold', '1'] });
   const near = w.explorer.tip().height + 100;
-  let sent = 0;
+  let started = 0;
+  let stored = 0;
+  let killed: Promise<unknown> | null = null;
   const worker = async () => {
-    while (sent++ < 400) {
+    while (started++ < 400) {
+      const n = started;
       const sealed = randomBytes(200 + Math.floor(Math.random() * 20_000));
       try {
         const a = await post(w, sealed, near);
+        if (a.status !== 201) continue;
+        // The hundredth blob on disk is the moment: the other workers' submissions and cancels are in flight.
+        if (++stored === 100) killed = w.service.kill('SIGKILL');
         // Every third one is cancelled at once: its bytes leave the count in the same statement as the wipe.
-        if (a.status === 201 && sent % 3 === 0) await w.client.json('DELETE', `/v1/transactions/${a.json.id}`, undefined, { Authorization: `Bearer ${a.json.token}` });
+        if (n % 3 === 0) await w.client.json('DELETE', `/v1/transactions/${a.json.id}`, undefined, { Authorization: `Bearer ${a.json.token}` });
       } catch {
         return; // the kill cut the connection
       }
     }
   };
-  const running = Promise.all(Array.from({ length: 8 }, worker));
-  await until(() => sent > 100, 'a hundred submissions under way');
-  await w.service.kill('SIGKILL');
-  await running;
+  // A loaded machine commits slowly: the deadline is for a hung service, not a pace.
+  t.timeout(240_000);
+  await within(Promise.all(Array.from({ length: 8 }, worker)), 'a hundred blobs stored, then SIGKILL', 180_000);
+  t.truthy(killed, `killed amid the submissions (${stored} of ${started} stored)`);
+  await killed;
 
   const db = await Sqlite.open(join(w.dir, 'data', DB_FILE), 'readonly');
   const rows = (await db.get<{ n: number }>('SELECT coalesce(sum(length(sealed)), 0) AS n FROM records WHERE state IN (1, 2, 3, 4)'))!.n;
