@@ -213,6 +213,8 @@ export class TestExplorer {
   readonly packages: string[][] = [];
   /** Every HTTP request that reached the server (not those cut off by 'down'). */
   readonly requests: Array<{ method: string; path: string }> = [];
+  /** The client port each of `requests` came from, in the same order: which connection brought it. */
+  readonly requestPorts: number[] = [];
 
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -785,6 +787,7 @@ export class TestExplorer {
     const method = req.method ?? '';
     const path = req.url ?? '';
     this.requests.push({ method, path });
+    this.requestPorts.push(req.socket.remotePort ?? 0);
     let body: Buffer | null;
     try {
       body = await readBody(req, MAX_BODY);

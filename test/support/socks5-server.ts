@@ -76,6 +76,8 @@ export class TestSocksServer {
   readonly url: string;
   /** One entry per CONNECT request, in arrival order. */
   readonly connections: SocksConnection[] = [];
+  /** The local port of every tunnel's connection to its target: the client port the target sees. */
+  readonly tunnelPorts = new Set<number>();
   /** Greetings refused (wrong version, or no acceptable auth method offered). */
   handshakeFailures = 0;
 
@@ -277,6 +279,8 @@ export class TestSocksServer {
       }
       record.ok = true;
       record.reply = SOCKS_REPLY.succeeded;
+      // Before the reply: the client sends nothing through the tunnel until it has it.
+      this.tunnelPorts.add(upstream.localPort!);
       client.write(reply(SOCKS_REPLY.succeeded));
       let seen = Buffer.alloc(0);
       const sniff = (chunk: Buffer) => {
