@@ -2,6 +2,7 @@
 // plus client tors with onion services; see /work/shared/notes/tor-testnet.md for why each knob is set.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -36,15 +37,57 @@ interface Authority {
 const AUTHORITIES = 4;
 const PASSPHRASE = 'relaystore-testnet';
 
-/** Hands out loopback ports from a random base, skipping busy ones, so back-to-back runs do not collide. */
+/**
+ * Hands out loopback ports below the kernel's ephemeral range, from a random base, skipping busy ones.
+ * Tor binds a port seconds after it was found free (keys come first); inside the ephemeral range any
+ * outgoing connection or listen(0) on the machine may take it meanwhile, and the tor exits.
+ */
 class PortAllocator {
-  private next = 20_000 + Math.floor(Math.random() * 400) * 100;
+  private readonly low = 10_000;
+  private readonly high = ephemeralLow() - 1;
+  private next = this.low + Math.floor((Math.random() * (this.high - this.low)) / 100) * 100;
 
   async take(): Promise<number> {
     for (;;) {
       const port = this.next++;
-      if (this.next > 64_000) this.next = 20_000;
+      if (this.next > this.high) this.next = this.low;
       if (await portIsFree(port)) return port;
+    }
+  }
+}
+
+/** The first port the kernel hands out for outgoing connections and listen(0). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** A tor that exited because a port it was given had been taken meanwhile (by another run's tor). */
+class PortTaken extends Error {}
+
+/**
+ * The error for a tor that exited on its own, with the last lines it wrote: a port it could not bind
+ * fails its configuration before the notice log is open, so that reason is only on its stdout.
+ */
+async function exitError(name: string, dataDir: string, why: string, stdout: string): Promise<Error> {
+  const notice = await readFile(path.join(dataDir, 'notice.log'), 'utf8').catch(() => '');
+  const said = `${stdout}\n${notice}`.trim();
+  const message = `${name}: ${why}\n${said.split('\n').slice(-8).join('\n')}`;
+  return /Could not bind to .*Address already in use/.test(said) ? new PortTaken(message) : new Error(message);
+}
+
+/** Runs `start` again (on fresh ports) when a port was taken before its tor could bind it; 3 tries. */
+async function onFreshPorts<T>(what: string, log: (line: string) => void, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+      log(`tornet: ${what}: a port was taken before tor bound it, starting again on others (${err.message.split('\n')[0]})`);
     }
   }
 }
@@ -88,6 +131,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class TorNetwork {
   private readonly children: Array<{ name: string; child: ChildProcess }> = [];
+  /** Tors that exited on their own, with their data directories. */
+  private readonly exited: Array<{ name: string; dataDir: string; how: string; stdout: () => string }> = [];
   private readonly controls: TorControl[] = [];
   private readonly ports = new PortAllocator();
   private authorities: Authority[] = [];
@@ -113,16 +158,21 @@ export class TorNetwork {
   static async start(opts: { dir?: string; log?: (line: string) => void; readyTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<TorNetwork> {
     const tor = await findTorBinary();
     await TorNetwork.cleanUpCrashedRuns(opts.log ?? (() => {}));
-    const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'relaystore-tornet-')));
-    if (opts.dir) await mkdir(dir, { recursive: true });
-    const network = new TorNetwork(dir, tor, opts.log ?? (() => {}), opts.dir === undefined);
-    try {
-      await network.boot(opts.readyTimeoutMs ?? 60_000, opts.signal);
-    } catch (err) {
-      await network.stop();
-      throw err;
-    }
-    return network;
+    const log = opts.log ?? (() => {});
+    // A directory we were given keeps its keys: only a fresh one can be started again.
+    const boot = async () => {
+      const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'relaystore-tornet-')));
+      if (opts.dir) await mkdir(dir, { recursive: true });
+      const network = new TorNetwork(dir, tor, log, opts.dir === undefined);
+      try {
+        await network.boot(opts.readyTimeoutMs ?? 60_000, opts.signal);
+      } catch (err) {
+        await network.stop();
+        throw opts.dir && err instanceof PortTaken ? new Error(err.message) : err;
+      }
+      return network;
+    };
+    return onFreshPorts('network', log, boot);
   }
 
   /**
@@ -257,17 +307,29 @@ export class TorNetwork {
   private async spawnTor(name: string, dataDir: string, controlPort: number, torrc: string, empty: string): Promise<{ child: ChildProcess; control: TorControl }> {
     const torrcPath = path.join(dataDir, 'torrc');
     await writeFile(torrcPath, torrc);
-    const child = spawn(this.tor, ['-f', torrcPath, '--defaults-torrc', empty], { stdio: 'ignore' });
+    const child = spawn(this.tor, ['-f', torrcPath, '--defaults-torrc', empty], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.children.push({ name, child });
-    child.once('exit', (code, signal) => {
-      if (!this.stopped) this.log(`tornet: ${name} (pid ${child.pid}) exited unexpectedly: code ${code} signal ${signal}`);
+    // Read to the end (a full pipe would stall tor); only the last few kilobytes are kept.
+    let said = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (said = (said + text).slice(-4096)));
+    const stdout = () => said;
+    // 'close' comes after its output has all been read.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    child.once('close', (code, signal) => {
+      if (this.stopped) return;
+      this.log(`tornet: ${name} (pid ${child.pid}) exited unexpectedly: code ${code} signal ${signal}`);
+      this.exited.push({ name, dataDir, how: `exited unexpectedly: code ${code} signal ${signal}`, stdout });
     });
     const control = await TorControl.connectWhenReady(controlPort, path.join(dataDir, 'control_auth_cookie'), {
       timeoutMs: 20_000,
       isAlive: () => child.exitCode === null && child.signalCode === null,
     }).catch(async (err: Error) => {
-      const notice = await readFile(path.join(dataDir, 'notice.log'), 'utf8').catch(() => '');
-      throw new Error(`${name}: ${err.message}\n${notice.split('\n').slice(-8).join('\n')}`);
+      // One that exited holds nothing: a start again on other ports leaves it out of `pids`.
+      if (child.exitCode !== null || child.signalCode !== null) {
+        this.children.splice(this.children.findIndex((c) => c.child === child), 1);
+        await closed;
+      }
+      throw await exitError(name, dataDir, err.message, said);
     });
     this.controls.push(control);
     await control.takeOwnership();
@@ -283,6 +345,9 @@ export class TorNetwork {
     let last = 'no consensus yet';
     while (Date.now() < deadline) {
       signal?.throwIfAborted();
+      // A tor can bind its control port and then exit on another: no consensus will come.
+      const gone = this.exited[0];
+      if (gone) throw await exitError(gone.name, gone.dataDir, gone.how, gone.stdout());
       const problems = await Promise.all(this.authorities.map((a) => this.consensusProblem(a)));
       const bad = problems.filter((p): p is string => p !== null);
       if (bad.length === 0) return;
@@ -315,7 +380,11 @@ export class TorNetwork {
   }
 
   /** Starts a client tor joined to this network: a SocksPort, and onion services for `onions`. */
-  async startClient(opts: { name: string; onions?: Array<{ targetPort: number }>; readyTimeoutMs?: number }): Promise<TorClient> {
+  startClient(opts: { name: string; onions?: Array<{ targetPort: number }>; readyTimeoutMs?: number }): Promise<TorClient> {
+    return onFreshPorts(opts.name, this.log, () => this.startClientOnce(opts));
+  }
+
+  private async startClientOnce(opts: { name: string; onions?: Array<{ targetPort: number }>; readyTimeoutMs?: number }): Promise<TorClient> {
     const started = Date.now();
     const dataDir = path.join(this.dir, `client-${opts.name}`);
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
