@@ -34,6 +34,7 @@ import { makeTx } from '../test/support/txs.js';
 import { silentLogger, jsonLogger } from '../src/util/log.js';
 import { systemClock } from '../src/util/clock.js';
 import { serveArgs } from '../test/support/serve-args.js';
+import { benchTorBurst } from './bench-tor-burst.js';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -43,7 +44,9 @@ const quick = process.argv.includes('--quick');
 const pinned = process.argv.includes('--pinned');
 /** `--only ingest,burst` runs some sections (due-scan fills the store that growth needs). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? null;
-const wants = (section: string) => only === null || only.includes(section);
+/** tor-burst starts a private Tor network (a minute or more): full runs and `--only=tor-burst` only, never `--quick`'s CI check. */
+const wants = (section: string) => (only === null ? !(quick && section === 'tor-burst') : only.includes(section));
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const SCALE = {
   ingestSeconds: quick ? 3 : 8,
   /** Echo and RelayStore alternate this many times; the ratio is the median of the rounds. */
@@ -508,6 +511,20 @@ async function benchOpening(): Promise<void> {
   row('Opening', 'ratio 16-rung bundle / bare transaction', (b / a).toFixed(2), '<= 4', b / a <= 4);
 }
 
+/**
+ * `--n=N` (default 100, `--quick` 20), `--scale` adds N=50,100,200,400, `--levels=16,32,...` the plain
+ * client's concurrencies (default 16,24,32: at 64 the private network stalled for 37–129 s in every
+ * trial this morning, so higher levels only lengthen the run; `--quick` tries 32 alone).
+ */
+async function benchTorBurstSection(): Promise<void> {
+  const n = Number(flag('n') ?? (quick ? 20 : 100));
+  const levels = (flag('levels') ?? (quick ? '32' : '16,24,32')).split(',').map(Number);
+  if (!Number.isInteger(n) || n < 1 || levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error('--n and --levels take positive integers');
+  const scale = process.argv.includes('--scale') ? [50, 100, 200, 400] : [];
+  // --quick waits less for RelayStore to see the block; the burst is timed from when it does.
+  await benchTorBurst({ n, scale, levels, pollSeconds: quick ? 5 : 30, progress, row: (figure, value, target = '', pass = null) => row('Tor burst', figure, value, target, pass) });
+}
+
 function print(): void {
   const widths = [14, 56, 40, 16];
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
@@ -527,6 +544,7 @@ async function main(): Promise<void> {
     if (wants('burst')) await benchBurst(work);
     if (wants('opening')) await benchOpening();
     if (wants('growth')) await benchGrowth(work, big);
+    if (wants('tor-burst')) await benchTorBurstSection();
   } finally {
     print();
     await rm(work, { recursive: true, force: true });
