@@ -4,14 +4,19 @@ import test from 'ava';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { testProp, fc } from '@fast-check/ava';
 import { KeyRing } from '../src/keys/keyring.js';
 import { seal, openSealed } from '../src/crypto/sealed-box.js';
 import { runCli } from './support/service.js';
 import { InlineSigner, PoolSigner, WorkerSigner } from '../src/keys/receipt-signer.js';
 import { terminateWorkers } from './support/workers.js';
-import { verifyReceipt } from '../src/keys/receipts.js';
+import { receiptMessage, signReceipt, verifyReceipt } from '../src/keys/receipts.js';
+import { signDetached, sodiumSecretKey, textSigner } from '../src/keys/sodium-signing.js';
+import { fixture, type Ed25519Fixtures } from './support/fixtures.js';
+
+const ed25519 = fixture<Ed25519Fixtures>('ed25519.json');
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'relaystore-keys-'));
@@ -86,4 +91,45 @@ test('a receipt signer whose worker died is replaced on the next signature', asy
   t.is(await terminateWorkers(signer), 1);
   const signature = await signer.sign('11'.repeat(16), 1, sha);
   t.true(verifyReceipt(Buffer.from(ring.receiptPublicKey).toString('hex'), signature, '11'.repeat(16), 1, sha));
+});
+
+/** An Ed25519 KeyObject from its 32-byte seed (PKCS#8: a fixed prefix, then the seed). */
+function keyOfSeed(seedHex: string): KeyObject {
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seedHex, 'hex')]);
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+
+const publicKeyHexOf = (key: KeyObject) => Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url').toString('hex');
+
+for (const v of ed25519.vectors) {
+  test(`Ed25519 ${v.name}: node:crypto and libsodium give its public key and signature, byte for byte`, (t) => {
+    const key = keyOfSeed(v.seed);
+    const message = Buffer.from(v.message, 'hex');
+    const secretKey = sodiumSecretKey(key);
+    t.is(publicKeyHexOf(key), v.publicKey);
+    t.is(secretKey.subarray(32).toString('hex'), v.publicKey, "libsodium's secret key ends with the public key");
+    t.is(sign(null, message, key).toString('hex'), v.signature, 'node:crypto');
+    t.is(signDetached(secretKey, message).toString('hex'), v.signature, 'libsodium');
+  });
+}
+
+for (const r of ed25519.receipts) {
+  test(`receipt, ${r.name}: the worker, inline and pool signers and signReceipt all give the table's signature`, async (t) => {
+    const key = keyOfSeed(r.seed);
+    const worker = new WorkerSigner(key);
+    t.teardown(() => worker.close());
+    t.is(publicKeyHexOf(key), r.publicKey);
+    t.is(signReceipt(key, r.id, r.locktime, r.sealedSha256), r.signature, 'node:crypto');
+    for (const signer of [worker, new InlineSigner(key), new PoolSigner(key)]) {
+      t.is(await signer.sign(r.id, r.locktime, r.sealedSha256), r.signature, signer.constructor.name);
+    }
+    t.true(verifyReceipt(r.publicKey, r.signature, r.id, r.locktime, r.sealedSha256));
+  });
+}
+
+const hexArb = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => Buffer.from(b).toString('hex'));
+
+testProp('libsodium signs any receipt with any key to the same bytes as node:crypto', [hexArb(32), hexArb(16), fc.nat({ max: 0xffffffff }), hexArb(32)], (t, seed, id, locktime, sha) => {
+  const key = keyOfSeed(seed);
+  t.is(textSigner(key)(receiptMessage(id, locktime, sha)), signReceipt(key, id, locktime, sha));
 });

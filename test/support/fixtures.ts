@@ -50,3 +50,9 @@ export interface StampFixtures {
   blobs: Array<{ id: string; sealed: string }>;
   rows: Array<{ note: string; bits: number; id: string; locktime: number; nonce: string; valid: boolean; why?: 'malformed_nonce' | 'too_few_zero_bits' }>;
 }
+
+/** test/fixtures/ed25519.json (SPEC §3 receipts): RFC 8032 vectors and receipt rows, as hex; node:crypto and libsodium must both give them. */
+export interface Ed25519Fixtures {
+  vectors: Array<{ name: string; seed: string; publicKey: string; message: string; signature: string }>;
+  receipts: Array<{ name: string; seed: string; publicKey: string; id: string; locktime: number; sealedSha256: string; signature: string }>;
+}
