@@ -210,6 +210,13 @@ test('the client library and the CLI pay the stamp a busy server asks for, with 
   t.regex(cli.stderr, /stamp: the server is busy and asks for \d+ bits of work: about [\d,]+ hashes, ~[\d.]+ (s|min|h|days) at the [\d,]+ hashes\/s measured here/);
   t.regex(cli.stderr, /stamp: found after [\d,]+ hashes/);
   t.regex(cli.stdout, /accepted and stored/);
+  // A pinned key (as several servers) takes the group path: it pays the same price, and says so per server.
+  const { keyId } = (await w.client.json('GET', '/v1/info')).json.sealing;
+  const host = new URL(w.service.url).host;
+  const pinned = await runCli(['submit', makeTx({ locktime }).hex, '--server', `${keyId}@${w.service.url}`, '--receipts', join(w.dir, 'receipts.jsonl')]);
+  t.is(pinned.code, 0, pinned.stderr);
+  t.true(pinned.stderr.includes(`${host}: stamp: the server is busy and asks for `), pinned.stderr);
+  t.true(pinned.stderr.includes(`${host}: stamp: found after `), pinned.stderr);
   const info = await runCli(['info', '--server', w.service.url]);
   t.regex(info.stdout, /admission\s+store \d+% full; stamps of \d+ bits and more asked/);
 });

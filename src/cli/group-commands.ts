@@ -12,6 +12,8 @@ import { appendLines, readLines, receiptLine, type Line } from './receipts-file.
 import { COMMON_OPTIONS, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
 import { doneKey, groupView, unfinished, type GroupView } from './group-file.js';
 import * as out from './group-output.js';
+import { stampReporter } from './stamp-progress.js';
+import type { StampProgress } from '../domain/stamp.js';
 
 export const GROUP_USAGE = `several servers (a group; the receipts file keeps it under a local group id such as g1a2b3c4d5e6f):
   relaystore submit [TX_HEX | @FILE | - | --rung ITEM ...] --server [KEY@]URL --server [KEY@]URL ... [--need N] [--stagger SECONDS] [--window SECONDS]
@@ -119,9 +121,15 @@ function seconds(value: unknown, name: string, positive = false): number | undef
 function context(values: Values, io: ClientIo, servers: readonly string[], staggerSeconds?: number): Context {
   const socks = socksOf(values, io.env, servers.map((s) => new URL(s)));
   const timeoutMs = timeoutMsOf(values);
+  const onStampProgress = values.quiet === true ? null : stampProgress(io);
   let relays: RelayStoreGroup;
   try {
-    relays = new RelayStoreGroup({ socks, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(staggerSeconds ? { staggerMs: staggerSeconds * 1000 } : {}) });
+    relays = new RelayStoreGroup({
+      socks,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(staggerSeconds ? { staggerMs: staggerSeconds * 1000 } : {}),
+      ...(onStampProgress ? { onStampProgress } : {}),
+    });
     // Each server and the SOCKS URL are checked here, before anything is sent anywhere.
     for (const server of servers) new RelayStoreClient({ server, socks });
   } catch (err) {
@@ -129,6 +137,16 @@ function context(values: Values, io: ClientIo, servers: readonly string[], stagg
   }
   const file = receiptsFileOf(values, io.env);
   return { io, json: values.json === true, quiet: values.quiet === true, socks, file, relays };
+}
+
+/** Stamp progress on stderr as one server's submit shows it, each line led by its server (several may compute at once). */
+function stampProgress(io: ClientIo): (server: string, progress: StampProgress) => void {
+  const reporters = new Map<string, (progress: StampProgress) => void>();
+  return (server, p) => {
+    let report = reporters.get(server);
+    if (!report) reporters.set(server, (report = stampReporter((line) => io.err(`${new URL(server).host}: ${line}`))));
+    report(p);
+  };
 }
 
 function hostsOf(servers: readonly string[]): string[] {

@@ -6,6 +6,7 @@ import type { RecordStatus } from '../wire/answers.js';
 import { parseTransaction, type Plaintext } from './envelope.js';
 import { rungSummaries, type BundlePlaintext } from './bundle-builder.js';
 import type { LocktimeType } from '../domain/locktime.js';
+import type { StampProgress } from '../domain/stamp.js';
 import { NotEnoughAcceptancesError } from './errors/not-enough-acceptances-error.js';
 import { ServerError } from './errors/server-error.js';
 import { auditMember, lowestTip, type AuditFinding } from './group-audit.js';
@@ -103,6 +104,8 @@ export interface RelayStoreGroupOptions {
   /** A number in [0, 1) (default: from the OS's CSPRNG). */
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told, per server, how a stamp search goes while a busy server asks for one (SPEC §8), as RelayStoreClient's onStampProgress. */
+  readonly onStampProgress?: (server: string, progress: StampProgress) => void;
 }
 
 interface Target extends GroupServer {
@@ -218,10 +221,11 @@ export class RelayStoreGroup {
   }
 
   private client(s: GroupServer): RelayStoreClient {
-    const { socks, timeoutMs, retries } = this.options;
+    const { socks, timeoutMs, retries, onStampProgress } = this.options;
     return new RelayStoreClient({
       server: s.server,
       socks,
+      ...(onStampProgress ? { onStampProgress: (p: StampProgress) => onStampProgress(s.server, p) } : {}),
       ...(s.expectKey !== undefined ? { expectKey: s.expectKey } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
