@@ -15,7 +15,11 @@ export function stampReporter(write: (line: string) => void): (progress: StampPr
         `~${duration(p.expected / p.hashesPerSecond)} at the ${count(p.hashesPerSecond)} hashes/s measured here\n`);
     }
     if (announcedAt === null) return;
-    if (p.found) return write(`stamp: found after ${count(p.tried)} hashes in ${duration(p.elapsedMs / 1000)}\n`);
+    if (p.found) {
+      // The search is over: a next one (the price rose while this one ran) is announced afresh.
+      announcedAt = null;
+      return write(`stamp: found after ${count(p.tried)} hashes in ${duration(p.elapsedMs / 1000)}\n`);
+    }
     if (p.elapsedMs - announcedAt < EVERY_MS) return;
     announcedAt = p.elapsedMs;
     const share = Math.round((100 * p.tried) / p.expected);
