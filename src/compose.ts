@@ -150,10 +150,8 @@ function startChainSide(config: Config, env: Environment, parts: { store: Store;
   const { clock, log } = env;
   const explorers = config.explorers.map((e) => new Esplora(e, parts.transport, { timeoutMs: config.requestTimeoutSeconds * 1000 }));
   const watcher = new ChainWatcher({ explorers, pollIntervalMs: config.pollIntervalSeconds * 1000, feeTargetBlocks: config.feeTargetBlocks, clock, log });
+  // Its threads start, and warm up, once records wait to mature (the scheduler says when).
   const opener = new WorkerOpener(parts.keys.all());
-  // The first burst of maturities should not pay for thread start-up and cold code. A failure here
-  // (the pool closed while warming) says nothing that opening real records would not say again.
-  opener.warm(parts.keys.all()).catch(() => {});
   // One pacer for everything sent on fresh circuits: broadcasts, their checks, tracking.
   const pacer = new Pacer({ log });
   const scheduler = new Scheduler({

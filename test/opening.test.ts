@@ -7,7 +7,7 @@ import { InlineOpener, WorkerOpener } from '../src/engine/opener.js';
 import { Transaction } from 'bitcoinjs-lib';
 import { fixture } from './support/fixtures.js';
 import { bundleWriter, type BundleFixtures } from './support/bundle-fixtures.js';
-import { terminateWorkers } from './support/workers.js';
+import { runningWorkers, terminateWorkers } from './support/workers.js';
 
 interface OpeningCase {
   description: string;
@@ -88,4 +88,24 @@ test('a worker that dies is replaced, and opening goes on', async (t) => {
   t.is((await opener.open([request]))[0]!.kind, 'opened');
   t.is(await terminateWorkers(opener), 1);
   t.is((await opener.open([request]))[0]!.kind, 'opened');
+});
+
+test('the worker opener starts no thread until used or prepared; prepare() starts every one, and a batch sent while they warm up is answered as the inline opener answers it', async (t) => {
+  const keys = [{ keyId: 'aa'.repeat(8), ...key }];
+  const opener = new WorkerOpener(keys, { threads: 2 });
+  t.teardown(() => opener.close());
+  t.is(runningWorkers(opener).length, 0, 'nothing at construction: a service starts no opener thread');
+  opener.prepare();
+  opener.prepare();
+  t.is(runningWorkers(opener).length, 2);
+  const requests = [...f.valid, ...f.invalid].map((c, i) => ({ id: String(i), keyId: 'aa'.repeat(8), locktime: c.declaredLocktime, sealed: sealedOf(c) }));
+  t.deepEqual(await opener.open(requests), await new InlineOpener(keys).open(requests));
+});
+
+test('closing an opener that is warming up is quiet, and later opens are refused', async (t) => {
+  const keys = [{ keyId: 'aa'.repeat(8), ...key }];
+  const opener = new WorkerOpener(keys, { threads: 2 });
+  opener.prepare();
+  await opener.close();
+  await t.throwsAsync(opener.open([{ id: '1', keyId: 'aa'.repeat(8), locktime: 0, sealed: new Uint8Array(64) }]), { message: /closed/ });
 });

@@ -4,6 +4,7 @@ import test from 'ava';
 import nacl from 'tweetnacl';
 import { State } from '../src/domain/record.js';
 import { schedulerWorld } from './support/scheduler-world.js';
+import { InlineOpener } from '../src/engine/opener.js';
 
 const setup = schedulerWorld;
 
@@ -231,4 +232,23 @@ test('two hundred records due at one height all go out, each exactly once', asyn
   t.is(w.broadcaster.sent.length, 200);
   t.is(new Set(w.broadcaster.sent.map((s) => s.txid)).size, 200);
   for (const id of ids) t.is((await w.state(id)).state, State.Broadcast);
+});
+
+/** The real inline opener, counting the calls that ask it to get ready for a burst. */
+class CountingOpener extends InlineOpener {
+  prepared = 0;
+  override prepare(): void {
+    this.prepared++;
+  }
+}
+
+test('the opener is asked to get ready only after a tick that saw records waiting to mature, never by an empty store', async (t) => {
+  const opener = new CountingOpener([]);
+  const w = await setup(t, { opener });
+  await w.settle();
+  t.is(opener.prepared, 0, 'nothing stored: nothing to get ready for');
+  await w.submit(500);
+  t.is(opener.prepared, 0, 'not on submission: the scheduler asks');
+  await w.scheduler.tick();
+  t.true(opener.prepared >= 1);
 });

@@ -120,6 +120,8 @@ export class Scheduler {
     const stats = { ...opened, windowed: matured.windowed, held: retried.held, tracked, more };
     // What this tick decided and at which tip: the fact tests wait on instead of sleeping.
     this.options.log.log('debug', 'tick', { height: tip?.height ?? null, ...stats });
+    // After the tick: a service answers and judges its first tip before the opener warms up.
+    if (this.options.store.pendingCount > 0) this.options.opener.prepare();
     return stats;
   }
 }
