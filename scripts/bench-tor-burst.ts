@@ -47,6 +47,8 @@ export interface BurstResult {
   /** The plain client's best time for the same number of requests, and at which concurrency. */
   readonly ceilingSeconds: number;
   readonly ceilingLevel: number;
+  /** What RelayStore's pacer learned: each lane's highest limit, and how often it backed off. */
+  readonly lanes: string;
 }
 
 const EXPLORERS = 2;
@@ -164,11 +166,20 @@ async function runOnce(world: World, n: number, levels: readonly number[], progr
     progress(`tor-burst: N=${n}: mining the block; RelayStore polls every ${world.pollSeconds} s`);
     const relay = await relayBurst(world, service, txids);
     progress(`tor-burst: N=${n}: RelayStore ${relay.relaySeconds.toFixed(2)} s, plain client ${best.seconds.toFixed(2)} s`);
-    return { n, ...relay, ceilingSeconds: best.seconds, ceilingLevel: best.level };
+    return { n, ...relay, ceilingSeconds: best.seconds, ceilingLevel: best.level, lanes: lanes(service) };
   } finally {
     await service.kill('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** From the service's tor_concurrency lines (16 per lane until one is logged). */
+function lanes(service: Service): string {
+  const moves = service.lines.filter((l) => l.event === 'tor_concurrency');
+  const highest = new Map<string, number>();
+  for (const m of moves) highest.set(String(m.explorer), Math.max(highest.get(String(m.explorer)) ?? 16, Number(m.limit)));
+  const backOffs = moves.filter((m) => Number(m.limit) < Number(m.was)).length;
+  return `lanes up to ${[...highest.values()].join('/') || '16'}, ${backOffs} back-off(s)`;
 }
 
 export async function benchTorBurst(opts: TorBurstOptions): Promise<BurstResult[]> {
@@ -196,6 +207,6 @@ function report(results: readonly BurstResult[], pollSeconds: number, row: TorBu
   row(`block mined → RelayStore sees it (poll every ${pollSeconds} s)`, `${main.seenSeconds.toFixed(1)} s`);
   row('tip seen → every record sent and verified', `${main.settledSeconds.toFixed(2)} s`);
   for (const r of [main, ...rest].sort((a, b) => a.n - b.n)) {
-    row(`scaling N=${r.n}: RelayStore / ceiling`, `${r.relaySeconds.toFixed(2)} s / ${r.ceilingSeconds.toFixed(2)} s = ${(r.ceilingSeconds / r.relaySeconds).toFixed(2)}, ${(r.n / r.relaySeconds).toFixed(1)} tx/s`);
+    row(`scaling N=${r.n}: RelayStore / ceiling`, `${r.relaySeconds.toFixed(2)} s / ${r.ceilingSeconds.toFixed(2)} s = ${(r.ceilingSeconds / r.relaySeconds).toFixed(2)}, ${(r.n / r.relaySeconds).toFixed(1)} tx/s; ${r.lanes}`);
   }
 }
