@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Store, DB_FILE, type Transition } from '../src/store/store.js';
 import { Sqlite } from '../src/store/sqlite.js';
-import { MIGRATIONS } from '../src/store/migrations.js';
+import { MIGRATIONS, migrate } from '../src/store/migrations.js';
+import { encryptLegacyBlobs, KeySlots } from '../src/store/at-rest.js';
 import { State } from '../src/domain/record.js';
 import { blobsAtRest, filesHolding } from './support/data-dir.js';
 import { until } from './support/wait.js';
@@ -86,8 +87,8 @@ test('a crash image taken after a wipe, before its checkpoint, opens with the wi
   await restarted.close();
 });
 
-test('a database from before blob keys: its blobs are encrypted when it opens, and no plaintext copy stays in the file', async (t) => {
-  const dir = await tempDir(t);
+/** A database written before blob keys (schema 2): 300 blobs stored as submitted, the first `wiped` of them wiped the old way. */
+async function legacyDatabase(dir: string, wiped: number): Promise<Array<{ id: Buffer; sealed: Buffer }>> {
   const old = await Sqlite.open(join(dir, DB_FILE));
   await old.exec(`PRAGMA journal_mode = WAL;\nBEGIN;\n${MIGRATIONS[0]};\n${MIGRATIONS[1]};\nPRAGMA user_version = 2;\nCOMMIT;`);
   const blobs = Array.from({ length: 300 }, () => ({ id: randomBytes(16), sealed: randomBytes(560) }));
@@ -97,9 +98,24 @@ test('a database from before blob keys: its blobs are encrypted when it opens, a
   }
   // Wiped the old way: with secure_delete, as the store did.
   await old.exec('COMMIT; PRAGMA secure_delete = ON; BEGIN');
-  for (const b of blobs.slice(0, 150)) await old.run('UPDATE records SET state = 6, sealed = NULL WHERE id = ?', [b.id]);
+  for (const b of blobs.slice(0, wiped)) await old.run('UPDATE records SET state = 6, sealed = NULL WHERE id = ?', [b.id]);
   await old.exec('COMMIT');
   await old.close();
+  return blobs;
+}
+
+test('a database from before blob keys whose every blob was wiped: nothing to encrypt, and still no plaintext copy stays in the file', async (t) => {
+  const dir = await tempDir(t);
+  const blobs = await legacyDatabase(dir, 300);
+  t.true((await filesHolding(dir, blobs.map((b) => b.sealed))).length > 0, 'secure_delete left copies of wiped blobs behind');
+  const store = await Store.open(dir, { maxPending: 1000 });
+  t.teardown(() => store.close());
+  t.deepEqual(await filesHolding(dir, blobs.map((b) => b.sealed)), []);
+});
+
+test('a database from before blob keys: its blobs are encrypted when it opens, and no plaintext copy stays in the file', async (t) => {
+  const dir = await tempDir(t);
+  const blobs = await legacyDatabase(dir, 150);
   t.true((await filesHolding(dir, blobs.map((b) => b.sealed))).length > 0, 'the old database holds blobs as submitted');
   const store = await Store.open(dir, { maxPending: 1000 });
   t.teardown(() => store.close());
@@ -107,4 +123,24 @@ test('a database from before blob keys: its blobs are encrypted when it opens, a
   const ids = blobs.slice(150).map((b) => b.id.toString('hex'));
   const now = await store.sealedBlobs(ids);
   t.true(blobs.slice(150).every((b) => now.get(b.id.toString('hex'))?.equals(b.sealed)));
+});
+
+test('a database from before blob keys, encrypted but killed before its VACUUM: the next open still rewrites it', async (t) => {
+  const dir = await tempDir(t);
+  const blobs = await legacyDatabase(dir, 150);
+  // What a SIGKILL between the last encrypted batch and the VACUUM leaves.
+  const db = await Sqlite.open(join(dir, DB_FILE));
+  await db.exec('PRAGMA secure_delete = ON');
+  await migrate(db);
+  t.is(await encryptLegacyBlobs(db, await KeySlots.load(db)), 150);
+  await db.close();
+  t.true((await filesHolding(dir, blobs.map((b) => b.sealed))).length > 0, 'old copies are left until the VACUUM');
+  const store = await Store.open(dir, { maxPending: 1000 });
+  t.teardown(() => store.close());
+  t.deepEqual(await filesHolding(dir, blobs.map((b) => b.sealed)), []);
+  const live = await store.sealedBlobs(blobs.slice(150).map((b) => b.id.toString('hex')));
+  t.true(blobs.slice(150).every((b) => live.get(b.id.toString('hex'))?.equals(b.sealed)));
+  const reader = await Sqlite.open(join(dir, DB_FILE), 'readonly');
+  t.is(await reader.get('SELECT one FROM vacuum_owed'), undefined, 'paid: the next open rewrites nothing');
+  await reader.close();
 });

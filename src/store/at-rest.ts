@@ -99,15 +99,12 @@ export async function putKeys(db: Sqlite, taken: Taken, used: readonly boolean[]
   return unused;
 }
 
-/**
- * Encrypts the blobs of a database written before blob keys existed, then rewrites the whole file
- * (VACUUM) so that no plaintext copy of them stays in its free space. Runs once, at open.
- */
-export async function sealLegacyBlobs(db: Sqlite, slots: KeySlots): Promise<number> {
+/** Encrypts the blobs of a database written before blob keys existed, 500 at a time (at open); each batch owes, in its own transaction, the VACUUM that removes their old copies. */
+export async function encryptLegacyBlobs(db: Sqlite, slots: KeySlots): Promise<number> {
   let converted = 0;
   for (;;) {
     const rows = await db.all<{ rowid: number; sealed: Buffer }>('SELECT rowid, sealed FROM records WHERE sealed IS NOT NULL AND key_slot IS NULL LIMIT 500');
-    if (rows.length === 0) break;
+    if (rows.length === 0) return converted;
     const taken = slots.take(rows.length);
     await db.exec('BEGIN IMMEDIATE');
     try {
@@ -115,6 +112,7 @@ export async function sealLegacyBlobs(db: Sqlite, slots: KeySlots): Promise<numb
         await db.run('UPDATE records SET sealed = ?, key_slot = ? WHERE rowid = ?', [atRest(taken.keys[i]!, row.sealed), taken.slots[i]!, row.rowid]);
       }
       await putKeys(db, taken, rows.map(() => true));
+      await db.run('INSERT OR IGNORE INTO vacuum_owed (one) VALUES (1)');
       await db.exec('COMMIT');
     } catch (err) {
       await db.exec('ROLLBACK').catch(() => undefined);
@@ -123,6 +121,16 @@ export async function sealLegacyBlobs(db: Sqlite, slots: KeySlots): Promise<numb
     }
     converted += rows.length;
   }
-  if (converted > 0) await db.exec('VACUUM');
-  return converted;
+}
+
+/**
+ * Rewrites the whole file (VACUUM) when migration 5 or a legacy batch owes it: until then old copies of
+ * blobs stored as submitted stay in its free space. The debt is cleared only after the VACUUM, so a crash
+ * (or a full disk) during it leaves it owed to the next open.
+ */
+export async function vacuumIfOwed(db: Sqlite): Promise<boolean> {
+  if ((await db.get('SELECT one FROM vacuum_owed')) === undefined) return false;
+  await db.exec('VACUUM');
+  await db.run('DELETE FROM vacuum_owed');
+  return true;
 }

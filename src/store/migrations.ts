@@ -57,6 +57,12 @@ export const MIGRATIONS: readonly string[] = [
   // migration are encrypted when the store opens (records.key_slot NULL and a blob: not yet).
   `CREATE TABLE blob_keys (slot INTEGER PRIMARY KEY, key BLOB NOT NULL);
    ALTER TABLE records ADD COLUMN key_slot INTEGER`,
+  // 5: a VACUUM owed (at-rest.ts vacuumIfOwed). A database written before blob keys keeps old copies
+  // of its blobs, live or wiped, in free space until the file is rewritten whole; owed until that is
+  // done, so that a crash before it, or a database with nothing left to encrypt, does not keep them.
+  // Records and no key ever written: such a database, whatever it still holds.
+  `CREATE TABLE vacuum_owed (one INTEGER PRIMARY KEY CHECK (one = 1));
+   INSERT INTO vacuum_owed (one) SELECT 1 WHERE EXISTS (SELECT 1 FROM records) AND NOT EXISTS (SELECT 1 FROM blob_keys)`,
 ];
 
 export async function migrate(db: Sqlite): Promise<number> {

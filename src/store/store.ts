@@ -7,8 +7,8 @@ import { State, TERMINAL_STATES, type StoredRecord, type DueRecord, type SentRun
 import { LOCKTIME_THRESHOLD, type Tip } from '../domain/locktime.js';
 import { ensurePrivateDir } from '../keys/keyring.js';
 import { BatchQueue } from '../util/batch-queue.js';
-import { silentLogger, type Logger } from '../util/log.js';
-import { atRest, KeySlots, keySql, putKeys, sealLegacyBlobs } from './at-rest.js';
+import { describeError, silentLogger, type Logger } from '../util/log.js';
+import { atRest, encryptLegacyBlobs, KeySlots, keySql, putKeys, vacuumIfOwed } from './at-rest.js';
 import { Checkpointer } from './checkpointer.js';
 
 export const DB_FILE = 'relaystore.sqlite';
@@ -194,7 +194,12 @@ export class Store {
     await writer.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = ${BUSY_MS};`);
     await migrate(writer);
     const slots = await KeySlots.load(writer);
-    await sealLegacyBlobs(writer, slots);
+    await encryptLegacyBlobs(writer, slots);
+    // A disk too full to rewrite the file: serve meanwhile, and owe the VACUUM to the next open.
+    await vacuumIfOwed(writer).catch((err: unknown) => {
+      if (!isDiskFull(err)) throw err;
+      options.log?.log('warn', 'vacuum_deferred', { error: describeError(err) });
+    });
     if (options.maxPageCount !== undefined) await writer.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
     const reader = await Sqlite.open(path, 'readonly');
     await reader.exec(`PRAGMA busy_timeout = ${BUSY_MS};`);
