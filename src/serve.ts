@@ -14,6 +14,7 @@ import { systemClock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 
 export interface TorHandle {
+  /** The SOCKS port of the tor running now (a restarted tor binds another). */
   readonly socksUrl: string;
   readonly onion: string | null;
   stop(): Promise<void>;
@@ -78,7 +79,7 @@ async function listen(app: Koa, config: Config, options: HttpServerOptions): Pro
 
 /** How explorers are reached: the managed tor's SOCKS port, an external one, or (regtest only) directly. */
 function transportFor(config: Config, tor: TorHandle | null, log: Logger): Transport {
-  if (tor) return new SocksTransport(tor.socksUrl);
+  if (tor) return new SocksTransport(() => tor.socksUrl);
   if (config.tor === 'external') return new SocksTransport(config.socks);
   log.log('warn', 'tor_off', { note: 'regtest with --tor off: explorer connections are direct, not through Tor' });
   return new DirectTransport();

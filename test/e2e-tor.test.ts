@@ -2,7 +2,7 @@
 // `relaystore serve --tor managed` joins the network, and a client reaches RelayStore only through
 // its .onion via a separate Tor client (with the client library). Circuits are observed on RelayStore's own tor control port.
 import test from 'ava';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TorNetwork } from './support/tor-network.js';
@@ -13,6 +13,7 @@ import { serveArgs } from './support/serve-args.js';
 import { until } from './support/wait.js';
 import { socksJsonRetry, socksJson } from './support/socks-http.js';
 import { TorControl, parseKeywords } from '../src/tor/control.js';
+import { CONTROL_PORT_FILE, readControlPortFile } from '../src/tor/managed-tor.js';
 import { RelayStoreClient } from '../src/index.js';
 
 test.serial('over Tor: submit via the onion, broadcast at maturity to the explorer onion, one circuit per transaction', async (t) => {
@@ -54,8 +55,7 @@ test.serial('over Tor: submit via the onion, broadcast at maturity to the explor
   const base = `http://${info.json.onion}`;
 
   // Watch RelayStore's own tor: which circuit carries each stream to the explorer's onion.
-  const torrc = await readFile(join(dataDir, 'tor', 'torrc'), 'utf8');
-  const controlPort = Number(/^ControlPort 127\.0\.0\.1:(\d+)/m.exec(torrc)![1]);
+  const controlPort = await readControlPortFile(join(dataDir, CONTROL_PORT_FILE), { deadline: Date.now() + 10_000 });
   control = await TorControl.connect(controlPort, join(dataDir, 'tor', 'data', 'control_auth_cookie'));
   const streams: Array<{ circuit: string; target: string; username: string | null; at: number }> = [];
   control.onEvent((ev) => {

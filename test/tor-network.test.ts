@@ -4,7 +4,7 @@ import test from 'ava';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SocksProxyAgent } from 'socks-proxy-agent';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TorNetwork, type TorClient } from './support/tor-network.js';
@@ -163,11 +163,16 @@ test.serial('managed tor joins the network, publishes a stable onion and comes b
   t.regex(managed.socksUrl, /^socks5h:\/\/127\.0\.0\.1:\d+$/);
   t.true(events.some((e) => e.event === 'tor_bootstrap' && e.fields?.progress === 100));
   t.true(events.some((e) => e.event === 'tor_onion_published'));
+  // tor chose its ports as it bound them; the ones read back are the ones it serves on.
+  t.regex(await readFile(path.join(dataDir, 'tor', 'torrc'), 'utf8'), /^SocksPort 127\.0\.0\.1:auto IsolateSOCKSAuth$/m);
+  t.deepEqual(events.find((e) => e.event === 'tor_ports')?.fields, { socksPort: managed.socksPort, controlPort: managed.controlPort });
+  const viaOwn = (user: string) => `socks5h://${user}:p@127.0.0.1:${managed.socksPort}`;
 
   const fetched = await getWithRetry(`http://${managed.onion}/`, `socks5h://m1:p@127.0.0.1:${client.socksPort}`, 30_000);
   t.is(fetched.body, 'relaystore api');
+  t.is((await getWithRetry(`http://${managed.onion}/`, viaOwn('o1'), 30_000)).body, 'relaystore api', 'its own SOCKS port works');
 
-  // A tor that dies on its own is restarted with the same ports and keys.
+  // A tor that dies on its own is restarted with the same keys, on ports it chooses again, read back.
   const onion = managed.onion;
   const firstPid = managed.pid!;
   const mark = events.length;
@@ -179,6 +184,8 @@ test.serial('managed tor joins the network, publishes a stable onion and comes b
   t.not(managed.pid, firstPid);
   t.is(managed.onion, onion);
   t.is((await getWithRetry(`http://${onion}/`, `socks5h://m2:p@127.0.0.1:${client.socksPort}`, 30_000)).body, 'relaystore api');
+  t.is((await getWithRetry(`http://${onion}/`, viaOwn('o2'), 30_000)).body, 'relaystore api', 'socksUrl names the restarted tor');
+  t.deepEqual(events.slice(mark).find((e) => e.event === 'tor_ports')?.fields, { socksPort: managed.socksPort, controlPort: managed.controlPort });
 
   const secondPid = managed.pid!;
   const diedBefore = events.filter((e) => e.event === 'tor_died').length;

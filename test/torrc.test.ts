@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_STREAMS_PER_CIRCUIT, torrcText } from '../src/tor/managed-tor.js';
+import { MAX_STREAMS_PER_CIRCUIT, readControlPortFile, socksPortOf, torrcText } from '../src/tor/managed-tor.js';
 import { findTorBinary } from '../src/tor/processes.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../torrc.example', import.meta.url));
@@ -43,7 +43,31 @@ test('torrc.example sets the onion defences, and tor --verify-config accepts it'
 test('the managed torrc sets the same defences, and tor --verify-config accepts it', async (t) => {
   const dir = await scratch(t);
   const opts = { dataDir: dir, apiHost: '127.0.0.1', apiPort: 8080, log: () => {} };
-  const text = torrcText({ dataDirectory: join(dir, 'data'), onionDir: join(dir, 'onion'), socksPort: 19050, controlPort: 19051, opts });
+  const text = torrcText({ dataDirectory: join(dir, 'data'), onionDir: join(dir, 'onion'), controlPortFile: join(dir, 'control-port'), opts });
   for (const line of DEFENCES) t.regex(text, new RegExp(`^${line}$`, 'm'));
   t.regex(await verify(dir, text), /Configuration was valid/);
+});
+
+test('the managed torrc lets tor choose both ports as it binds them, on loopback, and write the control port down', async (t) => {
+  const dir = await scratch(t);
+  const opts = { dataDir: dir, apiHost: '127.0.0.1', apiPort: 8080, log: () => {} };
+  const text = torrcText({ dataDirectory: join(dir, 'data'), onionDir: join(dir, 'onion'), controlPortFile: join(dir, 'control-port'), opts });
+  t.deepEqual(text.split('\n').filter((l) => /^(Socks|Control)Port/.test(l)), [
+    'SocksPort 127.0.0.1:auto IsolateSOCKSAuth',
+    'ControlPort 127.0.0.1:auto',
+    `ControlPortWriteToFile ${join(dir, 'control-port')}`,
+  ]);
+});
+
+test('the ports are read back as tor writes them: the control port file, GETINFO net/listeners/socks', async (t) => {
+  const dir = await scratch(t);
+  const file = join(dir, 'control-port');
+  await t.throwsAsync(readControlPortFile(file, { deadline: Date.now() }), { message: /did not write its control port/ });
+  await t.throwsAsync(readControlPortFile(file, { deadline: Date.now() + 60_000, isAlive: () => false }), { message: /exited/ });
+  await writeFile(file, 'PORT=127.0.0.1:40123\n');
+  t.is(await readControlPortFile(file, { deadline: Date.now() }), 40123);
+  t.is(socksPortOf('"127.0.0.1:39011"'), 39011);
+  t.is(socksPortOf('"[::1]:9050" "127.0.0.1:39012"'), 39012);
+  t.throws(() => socksPortOf(''), { message: /no SOCKS listener/ });
+  t.throws(() => socksPortOf('"0.0.0.0:9050"'), { message: /no SOCKS listener/ });
 });

@@ -38,23 +38,29 @@ export function freshCredentials(): SocksCredentials {
 
 export class SocksTransport implements Transport {
   readonly viaTor = true;
-  private readonly proxy: URL;
+  private readonly socksUrl: () => string;
 
-  constructor(socksUrl: string) {
-    const proxy = new URL(socksUrl);
-    // socks5h only: the proxy (Tor) resolves names, so no explorer name is ever looked up locally.
-    if (proxy.protocol !== 'socks5h:') throw new Error(`the SOCKS URL must use socks5h:// (got ${proxy.protocol}//)`);
-    this.proxy = proxy;
+  /** `socksUrl`, or where to read it at each request (a managed tor restarted on another port). */
+  constructor(socksUrl: string | (() => string)) {
+    this.socksUrl = typeof socksUrl === 'string' ? () => socksUrl : socksUrl;
+    socks5hOnly(this.socksUrl());
   }
 
   request(url: string, options: RequestOptions): Promise<HttpOutcome> {
-    const proxy = new URL(this.proxy.href);
+    const proxy = socks5hOnly(this.socksUrl());
     proxy.username = encodeURIComponent(options.credentials.username);
     proxy.password = encodeURIComponent(options.credentials.password);
     // A new agent per request: no keep-alive pool, so two requests never share a connection.
     const agent = new SocksProxyAgent(proxy, { keepAlive: false, timeout: options.timeoutMs });
     return send(url, options, agent);
   }
+}
+
+/** socks5h only: the proxy (Tor) resolves names, so no explorer name is ever looked up locally. */
+function socks5hOnly(socksUrl: string): URL {
+  const proxy = new URL(socksUrl);
+  if (proxy.protocol !== 'socks5h:') throw new Error(`the SOCKS URL must use socks5h:// (got ${proxy.protocol}//)`);
+  return proxy;
 }
 
 /** Regtest with Tor explicitly off: plain connections, never chosen silently. */

@@ -1,13 +1,18 @@
 // `relaystore serve --tor managed`: runs our own tor child (SOCKS port + the API's onion service),
 // owned through its control port so it never outlives us, and restarted if it dies on its own.
+// tor picks both ports itself as it binds them (`auto`), so no other process can take one between
+// our choice and tor's bind; we read them back from tor, and again after every restart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TorControl, parseBootstrap, type TorEvent } from './control.js';
-import { findTorBinary, freePort, reapOrphanTors, stopChild, type TorLog } from './processes.js';
+import { findTorBinary, reapOrphanTors, stopChild, type TorLog } from './processes.js';
 
 /** Where, under the data directory, the onion service keeps its keys (`relaystore backup` copies them). */
 export const ONION_DIR = path.join('tor', 'onion');
+
+/** Where, under the data directory, tor writes the control port it bound (ControlPortWriteToFile). */
+export const CONTROL_PORT_FILE = path.join('tor', 'control-port');
 
 export interface ManagedTorOptions {
   dataDir: string;
@@ -40,9 +45,18 @@ function tailOf(child: ChildProcess, keep = 20): () => string[] {
   return () => [...lines];
 }
 
+/** The files one managed tor runs with, all under DATA_DIR/tor. */
+interface TorFiles {
+  readonly torrc: string;
+  readonly emptyDefaults: string;
+  readonly dataDirectory: string;
+  readonly controlPortFile: string;
+}
+
 export class ManagedTor {
-  readonly socksUrl: string;
   private child: ChildProcess | null = null;
+  /** The ports the running tor bound; other ones after a restart. */
+  private ports = { socks: 0, control: 0 };
   private control: TorControl | null = null;
   private stopping = false;
   private restarts = 0;
@@ -54,11 +68,20 @@ export class ManagedTor {
   private constructor(
     private readonly binary: string,
     private readonly log: TorLog,
-    readonly socksPort: number,
-    readonly controlPort: number,
-    private readonly emptyDefaults: string,
-  ) {
-    this.socksUrl = `socks5h://127.0.0.1:${socksPort}`;
+    private readonly files: TorFiles,
+  ) {}
+
+  /** The SOCKS port of the tor running now: read it at each use, a restarted tor has another. */
+  get socksUrl(): string {
+    return `socks5h://127.0.0.1:${this.ports.socks}`;
+  }
+
+  get socksPort(): number {
+    return this.ports.socks;
+  }
+
+  get controlPort(): number {
+    return this.ports.control;
   }
 
   /** `<56 base32>.onion`; the key lives in the data directory, so it survives restarts. */
@@ -73,41 +96,43 @@ export class ManagedTor {
   static async start(opts: ManagedTorOptions): Promise<ManagedTor> {
     const binary = await findTorBinary(opts.torBinary);
     const torDir = path.join(opts.dataDir, 'tor');
-    const dataDirectory = path.join(torDir, 'data');
+    const files: TorFiles = {
+      torrc: path.join(torDir, 'torrc'),
+      emptyDefaults: path.join(torDir, 'torrc-defaults'),
+      dataDirectory: path.join(torDir, 'data'),
+      controlPortFile: path.join(opts.dataDir, CONTROL_PORT_FILE),
+    };
     const onionDir = path.join(opts.dataDir, ONION_DIR);
     // tor refuses a DataDirectory or HiddenServiceDir that others can read.
-    for (const dir of [torDir, dataDirectory, onionDir]) {
+    for (const dir of [torDir, files.dataDirectory, onionDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await chmod(dir, 0o700);
     }
-    const socksPort = await freePort();
-    let controlPort = await freePort();
-    while (controlPort === socksPort) controlPort = await freePort();
-    const torrc = torrcText({ dataDirectory, onionDir, socksPort, controlPort, opts });
-    const torrcPath = path.join(torDir, 'torrc');
     // A tor from a crashed earlier run of this data directory would hold its lock.
-    await reapOrphanTors((p) => path.resolve(p) === path.resolve(torrcPath), opts.log);
-    await writeFile(torrcPath, torrc, { mode: 0o600 });
-
-    // The address is created by tor on its first start and kept in the onion dir from then on.
+    await reapOrphanTors((p) => path.resolve(p) === path.resolve(files.torrc), opts.log);
+    await writeFile(files.torrc, torrcText({ dataDirectory: files.dataDirectory, onionDir, controlPortFile: files.controlPortFile, opts }), { mode: 0o600 });
     // An empty defaults file, so that a system-wide torrc-defaults cannot change our tor.
-    const emptyDefaults = path.join(torDir, 'torrc-defaults');
-    await writeFile(emptyDefaults, '', { mode: 0o600 });
-    const tor = new ManagedTor(binary, opts.log, socksPort, controlPort, emptyDefaults);
+    await writeFile(files.emptyDefaults, '', { mode: 0o600 });
+    const tor = new ManagedTor(binary, opts.log, files);
+    opts.log('tor_starting', { binary });
+    await tor.firstStart(path.join(onionDir, 'hostname'), opts.readyTimeoutMs ?? 180_000);
+    return tor;
+  }
+
+  /** Runs tor until it has bootstrapped and published the onion service; stops it if it cannot. */
+  private async firstStart(hostnameFile: string, readyTimeoutMs: number): Promise<void> {
     const started = Date.now();
-    opts.log('tor_starting', { binary, socksPort, controlPort });
     try {
-      const tail = await tor.spawnAndOwn(torrcPath, dataDirectory);
-      const hostname = await readHostname(path.join(onionDir, 'hostname'), 10_000);
-      tor.onionAddress = hostname;
-      opts.log('tor_onion', { onion: hostname });
-      await tor.waitReady(opts.readyTimeoutMs ?? 180_000, tail);
-      opts.log('tor_ready', { onion: hostname, elapsedMs: Date.now() - started });
+      const tail = await this.spawnAndOwn();
+      // The address is created by tor on its first start and kept in the onion dir from then on.
+      this.onionAddress = await readHostname(hostnameFile, 10_000);
+      this.log('tor_onion', { onion: this.onionAddress });
+      await this.waitReady(readyTimeoutMs, tail);
+      this.log('tor_ready', { onion: this.onionAddress, elapsedMs: Date.now() - started });
     } catch (err) {
-      await tor.stop();
+      await this.stop();
       throw err;
     }
-    return tor;
   }
 
   /** Stops tor; it is not restarted afterwards. */
@@ -120,23 +145,33 @@ export class ManagedTor {
     this.control = null;
   }
 
-  private async spawnAndOwn(torrcPath: string, dataDirectory: string): Promise<() => string[]> {
-    const child = spawn(this.binary, ['-f', torrcPath, '--defaults-torrc', this.emptyDefaults], { stdio: ['ignore', 'pipe', 'pipe'] });
+  private async spawnAndOwn(): Promise<() => string[]> {
+    // The file an earlier tor wrote would name its port, not the next one's.
+    await rm(this.files.controlPortFile, { force: true });
+    const child = spawn(this.binary, ['-f', this.files.torrc, '--defaults-torrc', this.files.emptyDefaults], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const tail = tailOf(child);
     child.once('error', (err) => this.log('tor_error', { message: err.message }));
-    child.once('exit', (code, signal) => this.onExit(child, code, signal, torrcPath, dataDirectory));
-    const control = await TorControl.connectWhenReady(this.controlPort, path.join(dataDirectory, 'control_auth_cookie'), {
-      timeoutMs: 30_000,
-      isAlive: () => child.exitCode === null && child.signalCode === null,
-    }).catch((err: Error) => {
+    child.once('exit', (code, signal) => this.onExit(child, code, signal));
+    const isAlive = () => child.exitCode === null && child.signalCode === null;
+    const { control, port } = await this.connect(isAlive).catch((err: Error) => {
       throw new Error(`${err.message}; tor said: ${tail().slice(-5).join(' | ')}`);
     });
     this.control = control;
     control.onEvent((ev) => this.onEvent(ev));
     await control.takeOwnership();
     await control.setEvents(['HS_DESC', 'STATUS_CLIENT', 'CIRC', 'STREAM']);
+    this.ports = { socks: socksPortOf(await control.getInfo('net/listeners/socks')), control: port };
+    this.log('tor_ports', { socksPort: this.ports.socks, controlPort: this.ports.control });
     return tail;
+  }
+
+  /** Reaches the control port tor chose, once it has written it down (within 30 s). */
+  private async connect(isAlive: () => boolean): Promise<{ control: TorControl; port: number }> {
+    const deadline = Date.now() + 30_000;
+    const port = await readControlPortFile(this.files.controlPortFile, { deadline, isAlive });
+    const cookie = path.join(this.files.dataDirectory, 'control_auth_cookie');
+    return { control: await TorControl.connectWhenReady(port, cookie, { timeoutMs: Math.max(0, deadline - Date.now()), isAlive }), port };
   }
 
   private onEvent(ev: TorEvent): void {
@@ -177,7 +212,7 @@ export class ManagedTor {
     );
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, torrcPath: string, dataDirectory: string): void {
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     this.control?.close();
     this.control = null;
@@ -191,7 +226,7 @@ export class ManagedTor {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
-      this.spawnAndOwn(torrcPath, dataDirectory)
+      this.spawnAndOwn()
         .then(() => {
           this.log('tor_restarted', { restarts: this.restarts });
           // A tor that stays up for a minute earns a fresh backoff.
@@ -209,16 +244,17 @@ export class ManagedTor {
   }
 }
 
-/** Our torrc: ports on loopback only, owned by this process, the API's onion service, then --tor-config. */
-export function torrcText(t: { dataDirectory: string; onionDir: string; socksPort: number; controlPort: number; opts: ManagedTorOptions }): string {
+/** Our torrc: ports on loopback only, chosen by tor, owned by this process, the API's onion service, then --tor-config. */
+export function torrcText(t: { dataDirectory: string; onionDir: string; controlPortFile: string; opts: ManagedTorOptions }): string {
   return [
     '# Written by relaystore at every start; edits are lost (use --tor-config).',
     `DataDirectory ${t.dataDirectory}`,
     'RunAsDaemon 0',
     `__OwningControllerProcess ${process.pid}`,
     // Tor's default, stated because RelayStore's unlinkability depends on it (SPEC §5).
-    `SocksPort 127.0.0.1:${t.socksPort} IsolateSOCKSAuth`,
-    `ControlPort 127.0.0.1:${t.controlPort}`,
+    'SocksPort 127.0.0.1:auto IsolateSOCKSAuth',
+    'ControlPort 127.0.0.1:auto',
+    `ControlPortWriteToFile ${t.controlPortFile}`,
     'CookieAuthentication 1',
     `HiddenServiceDir ${t.onionDir}`,
     `HiddenServicePort 80 ${t.opts.apiHost}:${t.opts.apiPort}`,
@@ -244,4 +280,26 @@ async function readHostname(file: string, timeoutMs: number): Promise<string> {
     if (Date.now() > deadline) throw new Error(`tor did not write its onion hostname (${file})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The control port from tor's ControlPortWriteToFile (`PORT=127.0.0.1:<port>`), once tor has
+ * written it; it does so after the listener is open.
+ */
+export async function readControlPortFile(file: string, until: { deadline: number; isAlive?: () => boolean }): Promise<number> {
+  for (;;) {
+    if (until.isAlive && !until.isAlive()) throw new Error('tor exited before its control port opened');
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const port = /^PORT=127\.0\.0\.1:(\d+)$/m.exec(text);
+    if (port) return Number(port[1]);
+    if (Date.now() > until.deadline) throw new Error(`tor did not write its control port (${file})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Our SOCKS port in `GETINFO net/listeners/socks` (quoted addresses, space-separated). */
+export function socksPortOf(listeners: string): number {
+  const ours = listeners.split(' ').map((l) => /^"?127\.0\.0\.1:(\d+)"?$/.exec(l)).find((m) => m);
+  if (!ours) throw new Error(`tor has no SOCKS listener on 127.0.0.1 (${listeners || 'none'})`);
+  return Number(ours[1]);
 }

@@ -1,9 +1,8 @@
-// Process utilities for running tor children: finding the binary, a free port, whether a PID lives,
+// Process utilities for running tor children: finding the binary, whether a PID lives,
 // stopping a child for sure, and reaping tors a crashed owner left behind. Used by the managed tor and the test network.
 import type { ChildProcess } from 'node:child_process';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { constants as fsConstants, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export type TorLog = (event: string, fields?: Record<string, unknown>) => void;
@@ -24,19 +23,6 @@ export async function findTorBinary(explicit?: string): Promise<string> {
     }
   }
   throw new Error(explicit ? `${NOT_INSTALLED} (no executable at ${explicit})` : NOT_INSTALLED);
-}
-
-/** A port that was free a moment ago (tor binds it itself, so there is a small, accepted race). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** True while the PID exists (signal 0 probes without signalling). */

@@ -13,7 +13,9 @@ export const startManagedTor: TorStarter = async ({ dataDir, apiHost, apiPort, t
     log: (event, fields) => log.log('info', event, fields),
   });
   return {
-    socksUrl: tor.socksUrl,
+    get socksUrl() {
+      return tor.socksUrl;
+    },
     get onion() {
       return tor.onion || null;
     },
