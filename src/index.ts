@@ -16,6 +16,8 @@ export { ServerError } from './client/errors/server-error.js';
 export { BadResponseError } from './client/errors/bad-response-error.js';
 export { BadReceiptError } from './client/errors/bad-receipt-error.js';
 export { KeyMismatchError } from './client/errors/key-mismatch-error.js';
+export { StampTooHardError } from './client/errors/stamp-too-hard-error.js';
+export { DEFAULT_MAX_STAMP_BITS } from './domain/stamp.js';
 export {
   RelayStoreGroup,
   overallStatus,
@@ -47,4 +49,5 @@ export {
   isBadReceiptError,
   isKeyMismatchError,
   isNotEnoughAcceptancesError,
+  isStampTooHardError,
 } from './client/errors/type-guards.js';

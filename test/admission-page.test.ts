@@ -66,6 +66,25 @@ test('with JavaScript on, the browser computes the stamp the busy server asks fo
   t.deepEqual(problems, []);
 });
 
+test('a server whose /v1/info asks for more bits than the client library\'s cap (32): the page says so plainly and neither searches nor sends', async (t) => {
+  const w = await busyWorld(t);
+  const page = await (await w.browser.newContext({ javaScriptEnabled: true })).newPage();
+  // The page's script reads /v1/info itself: this one answers as a hostile or broken server would.
+  await page.route('**/v1/info', async (route) => {
+    const response = await route.fetch();
+    const info = (await response.json()) as { admission: { bits: number } };
+    await route.fulfill({ response, json: { ...info, admission: { ...info.admission, bits: 60 } } });
+  });
+  const posts: string[] = [];
+  page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
+  await page.goto(w.service.url + '/');
+  await page.fill('#tx', makeTx({ locktime: w.explorer.tip().height + 5 }).hex);
+  await page.click('#submit-form button');
+  await page.locator('#submit-result.error').waitFor({ timeout: 20_000 });
+  t.regex((await page.locator('#submit-result').textContent()) ?? '', /The server asks for a proof of work of \d+ bits, more than the 32 bits this client computes at most/);
+  t.deepEqual(posts, []);
+});
+
 test('with JavaScript off, the page says the server asks for work it cannot do, and the form is refused with that reason', async (t) => {
   const w = await busyWorld(t);
   const page = await (await w.browser.newContext({ javaScriptEnabled: false })).newPage();

@@ -219,4 +219,10 @@ test('the client library and the CLI pay the stamp a busy server asks for, with 
   t.true(pinned.stderr.includes(`${host}: stamp: found after `), pinned.stderr);
   const info = await runCli(['info', '--server', w.service.url]);
   t.regex(info.stdout, /admission\s+store \d+% full; stamps of \d+ bits and more asked/);
+  // Past --max-stamp-bits the CLI refuses before any search, naming what was asked and the cap.
+  const capped = await runCli(['submit', makeTx({ locktime }).hex, '--server', w.service.url, '--max-stamp-bits', '0', '--receipts', join(w.dir, 'receipts.jsonl')]);
+  t.is(capped.code, 5, capped.stderr);
+  t.regex(capped.stderr, /asks for a proof of work of \d+ bits, more than the 0 bits this client computes at most/);
+  t.notRegex(capped.stderr, /stamp: the server is busy/);
+  t.is((await runCli(['submit', makeTx({ locktime }).hex, '--server', w.service.url, '--max-stamp-bits', '1.5'])).code, 2);
 });

@@ -14,6 +14,7 @@ import {
   BadReceiptError,
   KeyMismatchError,
   NotEnoughAcceptancesError,
+  StampTooHardError,
   isRelayStoreError,
   isServerError,
   isUnreachableError,
@@ -23,10 +24,13 @@ import {
   isBadReceiptError,
   isKeyMismatchError,
   isNotEnoughAcceptancesError,
+  isStampTooHardError,
   type GroupSubmission,
+  type RelayStoreClientOptions,
 } from '../src/index.js';
 import { BadBundleError } from '../src/client/errors/bad-bundle-error.js';
 import { keyIdOf } from '../src/keys/keyring.js';
+import { makeTx } from './support/txs.js';
 
 const ID = 'ab'.repeat(16);
 const PUBLIC_KEY = 'cd'.repeat(32);
@@ -44,14 +48,20 @@ const INFO = {
 const STATUS = { id: ID, status: 'pending', locktime: 1, locktimeType: 'height' };
 
 /** A loopback server that answers one canned [status, body] per request line. */
-async function cannedServer(t: { teardown(fn: () => unknown): void }, answers: Record<string, [number, unknown]>): Promise<RelayStoreClient> {
+async function cannedServer(
+  t: { teardown(fn: () => unknown): void },
+  answers: Record<string, [number, unknown]>,
+  options: Partial<RelayStoreClientOptions> = {},
+  seen: string[] = [],
+): Promise<RelayStoreClient> {
   const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
     const [status, body] = answers[`${req.method} ${req.url}`] ?? [404, { error: { code: 'not_found', message: 'no route' } }];
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  return new RelayStoreClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, socks: null, retries: 0 });
+  return new RelayStoreClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, socks: null, retries: 0, ...options });
 }
 
 const BAD_ANSWERS: Array<[string, string, [number, unknown], (c: RelayStoreClient) => Promise<unknown>]> = [
@@ -88,8 +98,42 @@ test('a SPEC error body is a ServerError carrying its status and code; SPEC answ
   t.deepEqual((await client.info()).admission, { bits: 0, storeFull: 0.12 });
 });
 
+// SPEC §8 stamps from a hostile or broken server: more bits than the cap are refused before any search.
+const searched: Partial<RelayStoreClientOptions> = {
+  onStampProgress: () => {
+    throw new Error('the client began a search');
+  },
+};
+const busy = (bits: number) => ({ ...INFO, admission: { bits, storeFull: 1 } });
+
+test('a server whose /v1/info asks for more stamp bits than the default cap (32) gets a StampTooHardError naming both, and nothing is searched or sent', async (t) => {
+  const seen: string[] = [];
+  const client = await cannedServer(t, { 'GET /v1/info': [200, busy(60)] }, searched, seen);
+  const err = await t.throwsAsync(client.submit(makeTx({ locktime: 900_000 }).hex), { instanceOf: StampTooHardError });
+  t.true(isStampTooHardError(err) && isRelayStoreError(err));
+  t.true(err!.bits >= 60, String(err!.bits));
+  t.is(err!.maxBits, 32);
+  t.true(err!.message.includes(`${err!.bits} bits, more than the 32 bits`), err!.message);
+  t.deepEqual(seen, ['GET /v1/info']);
+});
+
+test('a stamp_required refusal asking for more than maxStampBits gets a StampTooHardError before any search', async (t) => {
+  const refusal = { error: { code: 'stamp_required', message: 'the store is filling up: this submission needs a stamp of 40 bits (SPEC §8); none was given' } };
+  const client = await cannedServer(t, { 'GET /v1/info': [200, busy(0)], 'POST /v1/transactions': [400, refusal] }, { ...searched, maxStampBits: 20 });
+  const err = await t.throwsAsync(client.submit(makeTx({ locktime: 900_000 }).hex), { instanceOf: StampTooHardError });
+  t.is(err!.bits, 40);
+  t.is(err!.maxBits, 20);
+});
+
+test('maxStampBits is a whole number of bits from 0 to 256', (t) => {
+  for (const maxStampBits of [-1, 1.5, 257, Number.NaN]) {
+    t.throws(() => new RelayStoreClient({ server: 'http://127.0.0.1:1', socks: null, maxStampBits }), { instanceOf: TypeError }, String(maxStampBits));
+  }
+  t.notThrows(() => new RelayStoreClient({ server: 'http://127.0.0.1:1', socks: null, maxStampBits: 0 }));
+});
+
 const group = { members: [], outcomes: [] } as unknown as GroupSubmission;
-const GUARDS = { isRelayStoreError, isServerError, isUnreachableError, isBadTransactionError, isBadBundleError, isBadResponseError, isBadReceiptError, isKeyMismatchError, isNotEnoughAcceptancesError };
+const GUARDS = { isRelayStoreError, isServerError, isUnreachableError, isBadTransactionError, isBadBundleError, isBadResponseError, isBadReceiptError, isKeyMismatchError, isNotEnoughAcceptancesError, isStampTooHardError };
 
 /** Each error, and the guards that must say yes to it (its own, its parents'). */
 const ERRORS: Array<[RelayStoreError, Array<keyof typeof GUARDS>]> = [
@@ -101,6 +145,7 @@ const ERRORS: Array<[RelayStoreError, Array<keyof typeof GUARDS>]> = [
   [new BadReceiptError(ID), ['isBadReceiptError']],
   [new KeyMismatchError('a', 'b'), ['isKeyMismatchError']],
   [new NotEnoughAcceptancesError(group, 2), ['isNotEnoughAcceptancesError']],
+  [new StampTooHardError(60, 32), ['isStampTooHardError']],
 ];
 
 const saidYes = (error: unknown) => Object.entries(GUARDS).filter(([, is]) => is(error)).map(([name]) => name).sort();

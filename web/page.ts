@@ -5,7 +5,7 @@
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { parseTransaction, sealTransaction, submitRequestOf } from '../src/client/envelope.js';
 import { seal } from '../src/crypto/sealed-box.js';
-import { bitsAsked, checkStamp, requiredBits, solveInSlices, solveStamp, STAMP_ROUNDS, type StampProgress } from '../src/domain/stamp.js';
+import { bitsAsked, checkStamp, DEFAULT_MAX_STAMP_BITS, requiredBits, solveInSlices, solveStamp, stampCapRefusal, STAMP_ROUNDS, type StampProgress } from '../src/domain/stamp.js';
 import type { SubmitRequest } from '../src/wire/submit-request.js';
 import type { ErrorBody, ServerInfo, SubmitAnswer } from '../src/wire/answers.js';
 
@@ -69,6 +69,9 @@ async function stampFor(sealed: SealedForm, asked: number, result: HTMLElement):
   const terms = { admissionBits: info.admission.bits, sealedBytes: sealed.size, locktime: sealed.locktime, tip: info.tip, now: Math.floor(Date.now() / 1000) };
   const bits = Math.max(requiredBits(terms), asked);
   if (bits === 0) return undefined;
+  // More than the client library computes by default: refused before any search (the catch in start() shows it).
+  const refusal = stampCapRefusal(bits, DEFAULT_MAX_STAMP_BITS);
+  if (refusal !== null) throw new Error(`${refusal[0]!.toUpperCase()}${refusal.slice(1)}.`);
   return solveInSlices(sealed.id, sealed.locktime, bits, { onProgress: (p) => show(result, 'note', [], working(p)) });
 }
 

@@ -12,7 +12,7 @@ import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { stampReporter } from './stamp-progress.js';
 import { appendReceipt, findReceipt } from './receipts-file.js';
 import { DEFAULT_SOCKS } from '../net/route.js';
-import { COMMON_OPTIONS, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
+import { COMMON_OPTIONS, maxStampBitsOf, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
 import { readRung, RungUsageError } from './rung-args.js';
 import type { RungItem } from '../client/bundle-builder.js';
 import { newGroupId } from '../client/group.js';
@@ -31,6 +31,8 @@ common options:
   --socks URL        Tor's SOCKS port (default ${DEFAULT_SOCKS};  [env RELAYSTORE_SOCKS]
                      a server on 127.0.0.1 is reached directly unless --socks is given)
   --timeout SECONDS  per request (default 120: onion circuits take time)
+  --max-stamp-bits N the most proof of work submit computes (default 32, what the SPEC's
+                     defaults can ask at most); a server asking more is refused (exit 5)
   --json             machine-readable output on stdout
   --quiet            no progress on stderr
 
@@ -56,7 +58,8 @@ The ladder is checked on this machine by the server's own rules before anything 
 (exit 2 with the server's code, e.g. bad_bundle or rungs_not_conflicting).
 
 exit codes: 0 done, 1 unexpected failure, 2 usage error or bad transaction, 3 server unreachable,
-4 refused by the server (its error code is printed), 5 the server's answer failed verification.
+4 refused by the server (its error code is printed), 5 the server's answer failed verification
+(or it asked for more work than --max-stamp-bits).
 `;
 
 interface Common {
@@ -143,10 +146,11 @@ function common(values: Record<string, string | boolean | string[] | undefined>,
   if (!server) throw new UsageError('--server URL is required (or RELAYSTORE_SERVER)');
   const socks = socksOf(values, io.env, [serverUrl(server)]);
   const timeoutMs = timeoutMsOf(values);
+  const maxStampBits = maxStampBitsOf(values);
   const quiet = values.quiet === true;
   let client: RelayStoreClient;
   try {
-    client = new RelayStoreClient({ server, socks, ...(quiet ? {} : { onStampProgress: stampReporter(io.err) }), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(values['expect-key'] !== undefined ? { expectKey: String(values['expect-key']).toLowerCase() } : {}) });
+    client = new RelayStoreClient({ server, socks, ...(quiet ? {} : { onStampProgress: stampReporter(io.err) }), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(maxStampBits !== undefined ? { maxStampBits } : {}), ...(values['expect-key'] !== undefined ? { expectKey: String(values['expect-key']).toLowerCase() } : {}) });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -9,7 +9,7 @@ import { RelayStoreGroup, newGroupId, GROUP_ID, type GroupMember, type GroupServ
 import { NotEnoughAcceptancesError } from '../client/errors/not-enough-acceptances-error.js';
 import { EXIT, exitCodeOf, processIo, progress, readRungs, readTransaction, report, type ClientIo } from './client-commands.js';
 import { appendLines, readLines, receiptLine, type Line } from './receipts-file.js';
-import { COMMON_OPTIONS, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
+import { COMMON_OPTIONS, maxStampBitsOf, receiptsFileOf, serverUrl, socksOf, timeoutMsOf, UsageError } from './options.js';
 import { doneKey, groupView, unfinished, type GroupView } from './group-file.js';
 import * as out from './group-output.js';
 import { stampReporter } from './stamp-progress.js';
@@ -121,6 +121,7 @@ function seconds(value: unknown, name: string, positive = false): number | undef
 function context(values: Values, io: ClientIo, servers: readonly string[], staggerSeconds?: number): Context {
   const socks = socksOf(values, io.env, servers.map((s) => new URL(s)));
   const timeoutMs = timeoutMsOf(values);
+  const maxStampBits = maxStampBitsOf(values);
   const onStampProgress = values.quiet === true ? null : stampProgress(io);
   let relays: RelayStoreGroup;
   try {
@@ -129,6 +130,7 @@ function context(values: Values, io: ClientIo, servers: readonly string[], stagg
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(staggerSeconds ? { staggerMs: staggerSeconds * 1000 } : {}),
       ...(onStampProgress ? { onStampProgress } : {}),
+      ...(maxStampBits !== undefined ? { maxStampBits } : {}),
     });
     // Each server and the SOCKS URL are checked here, before anything is sent anywhere.
     for (const server of servers) new RelayStoreClient({ server, socks });

@@ -1,7 +1,8 @@
 // What every client command reads the same way: --server, --socks (a loopback server means direct),
-// --timeout and --receipts, with their RELAYSTORE_* variables; and the UsageError they throw (exit 2).
+// --timeout, --max-stamp-bits and --receipts, with their RELAYSTORE_* variables; and the UsageError they throw (exit 2).
 import { socksFor } from '../net/route.js';
 import { defaultReceiptsFile } from './receipts-file.js';
+import { isStampCap } from '../domain/stamp.js';
 
 export class UsageError extends Error {}
 
@@ -9,6 +10,7 @@ export const COMMON_OPTIONS = {
   server: { type: 'string' },
   socks: { type: 'string' },
   timeout: { type: 'string' },
+  'max-stamp-bits': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -35,6 +37,14 @@ export function timeoutMsOf(values: Values): number | undefined {
   const s = Number(values.timeout);
   if (!Number.isFinite(s) || s <= 0) throw new UsageError('--timeout must be a positive number of seconds');
   return s * 1000;
+}
+
+/** --max-stamp-bits, or undefined for the client library's default (DEFAULT_MAX_STAMP_BITS). */
+export function maxStampBitsOf(values: Values): number | undefined {
+  if (values['max-stamp-bits'] === undefined) return undefined;
+  const bits = Number(values['max-stamp-bits']);
+  if (!isStampCap(bits)) throw new UsageError('--max-stamp-bits must be a whole number of bits from 0 to 256');
+  return bits;
 }
 
 export function receiptsFileOf(values: Values, env: NodeJS.ProcessEnv): string {

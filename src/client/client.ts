@@ -10,13 +10,14 @@ import type { Static, TSchema } from 'typebox';
 import { CancelAnswer, ErrorBody, RecordStatus, ServerInfo, SubmitAnswer } from '../wire/answers.js';
 import type { SubmitRequest } from '../wire/submit-request.js';
 import { parseTransaction, sealTransaction, submitRequestOf, type Plaintext, type SealedTransaction } from './envelope.js';
-import { bitsAsked, requiredBits, solveInSlices, STAMP_ROUNDS, type StampProgress } from '../domain/stamp.js';
+import { bitsAsked, DEFAULT_MAX_STAMP_BITS, isStampCap, requiredBits, solveInSlices, STAMP_ROUNDS, type StampProgress } from '../domain/stamp.js';
 import { buildBundle, rungSummaries, type RungItem, type RungSummary } from './bundle-builder.js';
 import { BadResponseError } from './errors/bad-response-error.js';
 import { BadReceiptError } from './errors/bad-receipt-error.js';
 import { BadTransactionError } from './errors/bad-transaction-error.js';
 import { KeyMismatchError } from './errors/key-mismatch-error.js';
 import { ServerError } from './errors/server-error.js';
+import { StampTooHardError } from './errors/stamp-too-hard-error.js';
 import { UnreachableError } from './errors/unreachable-error.js';
 
 export interface RelayStoreClientOptions {
@@ -32,6 +33,8 @@ export interface RelayStoreClientOptions {
   readonly retries?: number;
   /** Told how a stamp search goes while a busy server asks for one (SPEC §8): after every slice of about 50 ms. */
   readonly onStampProgress?: (progress: StampProgress) => void;
+  /** The most stamp bits computed (default DEFAULT_MAX_STAMP_BITS, 32); a server asking more gets a StampTooHardError before any search. */
+  readonly maxStampBits?: number;
 }
 
 export interface Submission {
@@ -68,6 +71,7 @@ export class RelayStoreClient {
   private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly maxStampBits: number;
 
   constructor(private readonly options: RelayStoreClientOptions) {
     this.server = new URL(options.server);
@@ -84,6 +88,8 @@ export class RelayStoreClient {
     }
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.retries = options.retries ?? 2;
+    this.maxStampBits = options.maxStampBits ?? DEFAULT_MAX_STAMP_BITS;
+    if (!isStampCap(this.maxStampBits)) throw new TypeError('maxStampBits must be a whole number of bits from 0 to 256');
   }
 
   get viaTor(): boolean {
@@ -163,6 +169,7 @@ export class RelayStoreClient {
     const terms = { admissionBits: info.admission.bits, sealedBytes: sealed.sealed.length, locktime: sealed.locktime, tip: info.tip, now: Math.floor(Date.now() / 1000) };
     const bits = Math.max(requiredBits(terms), asked);
     if (bits === 0) return undefined;
+    if (bits > this.maxStampBits) throw new StampTooHardError(bits, this.maxStampBits);
     const onProgress = this.options.onStampProgress;
     return solveInSlices(sealed.id, sealed.locktime, bits, onProgress ? { onProgress } : {});
   }

@@ -106,6 +106,8 @@ export interface RelayStoreGroupOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Told, per server, how a stamp search goes while a busy server asks for one (SPEC §8), as RelayStoreClient's onStampProgress. */
   readonly onStampProgress?: (server: string, progress: StampProgress) => void;
+  /** As RelayStoreClient's maxStampBits, for every server. */
+  readonly maxStampBits?: number;
 }
 
 interface Target extends GroupServer {
@@ -221,7 +223,7 @@ export class RelayStoreGroup {
   }
 
   private client(s: GroupServer): RelayStoreClient {
-    const { socks, timeoutMs, retries, onStampProgress } = this.options;
+    const { socks, timeoutMs, retries, onStampProgress, maxStampBits } = this.options;
     return new RelayStoreClient({
       server: s.server,
       socks,
@@ -229,6 +231,7 @@ export class RelayStoreGroup {
       ...(s.expectKey !== undefined ? { expectKey: s.expectKey } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
+      ...(maxStampBits !== undefined ? { maxStampBits } : {}),
     });
   }
 

@@ -121,6 +121,26 @@ function incrementHex(message: Uint8Array, from: number): void {
   }
 }
 
+/**
+ * The most bits a client computes unless told otherwise. SPEC §8's default --admission-max-bits is
+ * 24; a blob of up to 100 KiB adds at most 7 (ceil(log2(100))) and a locktime up to two years ahead
+ * 1: 32, about 4.3e9 hashes, already hours on a laptop. A server asking for more than its own
+ * defaults can ask is hostile or broken, and a search for, say, 200 bits would never end.
+ */
+export const DEFAULT_MAX_STAMP_BITS = 32;
+
+/** The one rule client, CLI and page share: null when `bits` is within the cap, else why nothing is computed. */
+export function stampCapRefusal(bits: number, maxBits: number): string | null {
+  if (bits <= maxBits) return null;
+  return `the server asks for a proof of work of ${bits} bits, more than the ${maxBits} bits this client computes at most ` +
+    `(the SPEC's defaults never ask more than 32); it is hostile or broken, so nothing was computed and nothing was stored`;
+}
+
+/** A cap a caller gives: a whole number of bits a SHA-256 can have. */
+export function isStampCap(maxBits: number): boolean {
+  return Number.isInteger(maxBits) && maxBits >= 0 && maxBits <= 256;
+}
+
 /** Stamps a client computes for one submission at most: the price can rise while one is computed, not without end. */
 export const STAMP_ROUNDS = 3;
 

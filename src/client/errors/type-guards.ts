@@ -8,6 +8,7 @@ import { KeyMismatchError } from './key-mismatch-error.js';
 import { NotEnoughAcceptancesError } from './not-enough-acceptances-error.js';
 import { RelayStoreError } from './relaystore-error.js';
 import { ServerError } from './server-error.js';
+import { StampTooHardError } from './stamp-too-hard-error.js';
 import { UnreachableError } from './unreachable-error.js';
 
 type Guard<T> = (error: unknown) => error is T;
@@ -35,6 +36,9 @@ export const isKeyMismatchError = guard(KeyMismatchError, 'KeyMismatchError');
 /** Fewer servers of a group accepted than required; `error.group` holds the ones that did. */
 export const isNotEnoughAcceptancesError = guard(NotEnoughAcceptancesError, 'NotEnoughAcceptancesError');
 
+/** The server asked for more proof of work than maxStampBits; `error.bits` and `error.maxBits` say how much. */
+export const isStampTooHardError = guard(StampTooHardError, 'StampTooHardError');
+
 /** Any error the client library throws for an expected failure. */
 export const isRelayStoreError = guard(
   RelayStoreError,
@@ -47,4 +51,5 @@ export const isRelayStoreError = guard(
   'BadReceiptError',
   'KeyMismatchError',
   'NotEnoughAcceptancesError',
+  'StampTooHardError',
 );
