@@ -1,10 +1,11 @@
 // SPEC §2 keys: created on first start (dir 0700, file 0600), keyId = SHA-256(pk)[0..8], and
-// rotation keeps every older key able to open what was sealed to it.
+// rotation keeps every older key able to open what was sealed to it; a receipt that cannot be signed
+// keeps its submission out of the store.
 import test from 'ava';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { testProp, fc } from '@fast-check/ava';
 import { KeyRing } from '../src/keys/keyring.js';
@@ -15,6 +16,8 @@ import { terminateWorkers } from './support/workers.js';
 import { receiptMessage, signReceipt, verifyReceipt } from '../src/keys/receipts.js';
 import { signDetached, sodiumSecretKey, textSigner } from '../src/keys/sodium-signing.js';
 import { fixture, type Ed25519Fixtures } from './support/fixtures.js';
+import { Store } from '../src/store/store.js';
+import { Intake } from '../src/engine/intake.js';
 
 const ed25519 = fixture<Ed25519Fixtures>('ed25519.json');
 
@@ -132,4 +135,28 @@ const hexArb = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: b
 testProp('libsodium signs any receipt with any key to the same bytes as node:crypto', [hexArb(32), hexArb(16), fc.nat({ max: 0xffffffff }), hexArb(32)], (t, seed, id, locktime, sha) => {
   const key = keyOfSeed(seed);
   t.is(textSigner(key)(receiptMessage(id, locktime, sha)), signReceipt(key, id, locktime, sha));
+});
+
+test('a receipt signer that fails keeps nothing: the submission fails, no record and no byte is stored, and the same blob goes in once the signer works', async (t) => {
+  const dataDir = await tempDir(t);
+  const keys = await KeyRing.loadOrCreate(dataDir);
+  const store = await Store.open(dataDir, { maxPending: 10 });
+  t.teardown(() => store.close());
+  let fail = true;
+  const inline = new InlineSigner(keys.receiptPrivateKey);
+  const signer = { sign: (id: string, locktime: number, sha: string) => (fail ? Promise.reject(new Error('signer down')) : inline.sign(id, locktime, sha)), close: async () => {} };
+  const limits = { maxSealedBytes: 102_400, maxWindowSeconds: 86_400, horizonYears: 10 };
+  const tip = { height: 850_000, hash: '00'.repeat(32), medianTime: 1_718_000_000 };
+  const intake = new Intake({ store, keys, signer, clock: { now: () => Date.now() }, tip: () => tip, admission: () => ({ bits: 0, storeFull: 0 }), limits, retentionSeconds: 3600 });
+  const sealed = randomBytes(500);
+  const id = createHash('sha256').update(sealed).digest('hex').slice(0, 32);
+  const body = { locktime: 850_010, sealed: sealed.toString('hex') };
+
+  await t.throwsAsync(intake.submit(body), { message: 'signer down' });
+  t.false(await store.has(id), 'the record was committed although its receipt could not be made');
+  t.is(store.admittedBytes, 0);
+  fail = false;
+  const outcome = await intake.submit(body);
+  t.is(outcome.kind, 'accepted');
+  t.true(await store.has(id));
 });

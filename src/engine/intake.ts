@@ -82,14 +82,15 @@ export class Intake {
     const refusal = this.quotaOrStamp(idHex, locktime, sealedBytes.length, stamp);
     if (refusal !== null && !(await this.deps.store.has(idHex))) return refusal;
     const token = deriveToken(keys.tokenSecret, id);
-    // Signed on the thread pool while the batch is committed: the answer waits for the slower of the two.
-    const [receipt, outcome] = await Promise.all([
-      this.signer.sign(idHex, locktime, sealedSha256),
-      this.deps.store.submit({ id, keyId: Buffer.from(key.keyId, 'hex'), locktime, window, sealed: sealedBytes, tokenHash: tokenHash(token) }),
-    ]);
+    // The receipt signs id, locktime and blob hash only, so it is made before the commit: the store
+    // waits for it, and a signer that fails keeps nothing (the 503 says so). Enqueued now, with no
+    // await before it, so that the bytes count against admission at once.
+    const receipt = this.signer.sign(idHex, locktime, sealedSha256);
+    const record = { id, keyId: Buffer.from(key.keyId, 'hex'), locktime, window, sealed: sealedBytes, tokenHash: tokenHash(token) };
+    const outcome = await this.deps.store.submit(record, receipt);
     if (outcome.kind === 'full') return refuse('store_full', STORE_FULL);
     if (outcome.kind === 'disk_full') return refuse('unavailable', DISK_FULL);
-    const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? receipt : null);
+    const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? await receipt : null);
     return outcome.kind === 'inserted' ? { kind: 'accepted', body: answer } : { kind: 'already_known', body: answer };
   }
 

@@ -281,11 +281,21 @@ export class Store {
     return run;
   }
 
-  /** Stores a submission; concurrent callers share one statement and one fsync, and hear back after it. */
-  submit(record: NewRecord): Promise<InsertOutcome> {
+  /**
+   * Stores a submission; concurrent callers share one statement and one fsync, and hear back after it.
+   * Its bytes count against admission at once, but it joins a batch only once `ready` resolves (the
+   * intake's receipt signature): if `ready` fails, nothing is stored and the failure is the answer.
+   */
+  submit(record: NewRecord, ready: Promise<unknown> = Promise.resolve()): Promise<InsertOutcome> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     this.queuedBytes += record.sealed.length;
-    return this.submissions.push(record);
+    return ready.then(
+      () => this.submissions.push(record),
+      (err: unknown) => {
+        this.queuedBytes -= record.sealed.length;
+        throw err;
+      },
+    );
   }
 
   private async insertBatch(records: readonly NewRecord[]): Promise<InsertOutcome[]> {
