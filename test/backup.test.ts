@@ -1,11 +1,14 @@
 // Issue 12.6: `relaystore backup` while the service runs and takes submissions, restored exactly as
 // the README says into a new data directory whose service broadcasts what it held, with the same keys.
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KeyRing } from '../src/keys/keyring.js';
+import { Store } from '../src/store/store.js';
 import { makeTx } from './support/txs.js';
-import { runCli } from './support/service.js';
+import { BIN, runCli } from './support/service.js';
 import { mine, restartService, startServiceWorld } from './support/service-world.js';
 
 function tar(...args: string[]): Promise<number | null> {
@@ -46,4 +49,26 @@ test.serial('an online backup restores into a new data directory that broadcasts
     await w.client.waitForStatus(h.id, (r) => r.status === 'broadcast' || r.status === 'confirmed');
     t.true(w.explorer.accepted(txs[i]!.txid));
   }
+});
+
+// Under strace: the order of the system calls is the observable fact (a power loss cannot be staged here).
+const traced = spawnSync('strace', ['-V']).status === 0 ? test : test.skip;
+
+traced('the backup is renamed into place and then its directory is fsync\'d, so the backup reported made survives a power loss', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'relaystore-backup-sync-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const data = join(dir, 'data');
+  await KeyRing.loadOrCreate(data);
+  await (await Store.open(data, { maxPending: 10 })).close();
+  const out = join(dir, 'out');
+  await mkdir(out);
+  const to = join(out, 'backup.tar');
+  const trace = join(dir, 'trace');
+  const run = spawnSync('strace', ['-f', '-y', '-o', trace, '-e', 'trace=rename,renameat,renameat2,fsync,fdatasync', process.execPath, BIN, 'backup', '--data-dir', data, '--to', to]);
+  t.is(run.status, 0, run.stderr.toString());
+  const calls = (await readFile(trace, 'utf8')).split('\n');
+  const renamed = calls.findIndex((l) => /rename/.test(l) && l.includes(`"${to}"`) && /= 0$/.test(l));
+  t.true(renamed >= 0, 'the backup was renamed into place');
+  const synced = calls.findIndex((l, i) => i > renamed && /f(data)?sync\(\d+<([^>]+)>\) = 0$/.exec(l)?.[2] === out);
+  t.true(synced > renamed, `no fsync of ${out} after the rename:\n${calls.slice(renamed).join('\n')}`);
 });

@@ -1,9 +1,10 @@
 // The server's secrets: sealing key pairs kept by keyId (rotation keeps old ones), the Ed25519
 // receipt key and the token secret; one 0600 file in the data directory, replaced atomically.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, chmod, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
+import { renameDurably } from '../util/durable-rename.js';
 
 export interface SealingKey {
   readonly keyId: string;
@@ -128,11 +129,5 @@ async function writeKeyFile(path: string, file: KeyFile): Promise<void> {
   } finally {
     await handle.close();
   }
-  await rename(tmp, path);
-  const dir = await open(join(path, '..'), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await renameDurably(tmp, path);
 }

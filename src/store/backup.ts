@@ -1,12 +1,13 @@
 // `relaystore backup`: what a data directory needs to be restored, taken while the service runs, as
 // one tar archive (mode 0600) that `tar -xf FILE -C NEWDIR` restores.
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Sqlite } from './sqlite.js';
 import { DB_FILE } from './store.js';
 import { KEY_FILE } from '../keys/keyring.js';
 import { ONION_DIR } from '../tor/managed-tor.js';
 import { tarStream, type TarEntry } from '../util/tar.js';
+import { renameDurably } from '../util/durable-rename.js';
 
 export interface BackupSummary {
   /** Paths inside the archive, as `tar -t` lists them. */
@@ -15,7 +16,8 @@ export interface BackupSummary {
 }
 
 /**
- * Writes the backup of `dataDir` to `to`, atomically: a crash leaves the old file or the new one.
+ * Writes the backup of `dataDir` to `to`, atomically and durably: a crash leaves the old file or the
+ * new one, and once this resolves the new one survives a power loss.
  * The database first, through SQLite's online backup API (one consistent snapshot), then the keys:
  * keys.json only ever gains keys, so a copy read after the snapshot opens everything in it; the
  * onion service's keys, if tor is managed, keep the restored server at the same address.
@@ -27,7 +29,8 @@ export async function backupDataDir(dataDir: string, to: string): Promise<Backup
     await snapshotDatabase(join(dataDir, DB_FILE), snapshot);
     const entries = [{ kind: 'file', name: DB_FILE, mode: 0o600, path: snapshot } as const, ...(await keyEntries(dataDir))];
     const bytes = await writeArchive(tmp, entries);
-    await rename(tmp, to);
+    // The directory is fsync'd too: the backup reported made is there after a power loss.
+    await renameDurably(tmp, to);
     return { entries: entries.map((e) => e.name), bytes };
   } finally {
     await rm(tmp, { force: true });

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-const BIN = fileURLToPath(new URL('../../../bin/relaystore.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../../bin/relaystore.js', import.meta.url));
 
 export interface Service {
   readonly url: string;
