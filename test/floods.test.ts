@@ -157,6 +157,21 @@ test.serial('Expect: 100-continue with a declared length too large gets the 413 
   t.deepEqual(statusLines(asked), ['HTTP/1.1 100 Continue', 'HTTP/1.1 400 Bad Request']);
 });
 
+test.serial('a busy server refusing the form (no stamp without JavaScript) reads and drops its 4 MiB body sent before reading, answers with Connection: close, and closes', async (t) => {
+  // Threshold 0 and a blob stored: every submission is asked for work, so the form is refused unread.
+  const w = await startServiceWorld(t, { args: ['--max-store-bytes', '100000', '--admission-threshold', '0', '--admission-max-bits', '8'] });
+  const fill = await w.client.json('POST', '/v1/transactions', { locktime: w.explorer.tip().height + 10, sealed: 'ab'.repeat(20_000) });
+  t.is(fill.status, 201);
+  const body = `tx=${'a'.repeat(4 << 20)}`;
+  const answer = await exchange(portOf(w), (socket, done) => {
+    socket.write(`POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body, done);
+  });
+  t.deepEqual(statusLines(answer), ['HTTP/1.1 400 Bad Request']);
+  t.regex(answer, /\r\nconnection: close\r\n/i);
+  t.regex(answer, /stamp_required/);
+});
+
 /** An upload abandoned once the server has asked for its body (so the server surely saw it start). */
 function abandonedUpload(port: number): Promise<void> {
   return new Promise((resolve) => {

@@ -35,9 +35,30 @@ export async function readForm(ctx: Context, limitBytes: number): Promise<URLSea
   return new URLSearchParams(await readText(ctx, limitBytes));
 }
 
+/**
+ * For a refusal decided before the body is read (a busy server refusing a form): the body is read and
+ * dropped as for a 413, up to DRAIN_MAX_BYTES, so that a client that sends everything before it reads
+ * meets the answer and not a reset; the connection is closed after the answer (a busy server keeps no
+ * idle connection for a client it refused). A body not asked for yet (100-continue) is not read.
+ */
+export async function dropBody(ctx: Context): Promise<void> {
+  ctx.set('Connection', 'close');
+  const { expects, declared } = announced(ctx);
+  if (expects || declared > DRAIN_MAX_BYTES) return;
+  const body = await readBody(ctx.req, 0);
+  if (body.kind === 'gone') throw new ClientGone(body.reason);
+}
+
+/** What the headers say of the body: whether it waits to be asked for, and its declared length (NaN if none). */
+function announced(ctx: Context): { readonly expects: boolean; readonly declared: number } {
+  return {
+    expects: /^100-continue$/i.test(ctx.request.headers.expect ?? ''),
+    declared: Number(ctx.request.headers['content-length'] ?? Number.NaN),
+  };
+}
+
 async function readText(ctx: Context, limitBytes: number): Promise<string> {
-  const declared = Number(ctx.request.headers['content-length'] ?? Number.NaN);
-  const expects = /^100-continue$/i.test(ctx.request.headers.expect ?? '');
+  const { expects, declared } = announced(ctx);
   if (declared > limitBytes && (expects || declared > DRAIN_MAX_BYTES)) {
     // The body was not asked for yet (or is more than is worth reading): answer now, then close.
     ctx.set('Connection', 'close');

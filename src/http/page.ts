@@ -9,7 +9,7 @@ import { submitBodyLimit, type SubmitRequest } from '../wire/submit-request.js';
 import { parseTransaction, sealTransaction, submitRequestOf, type SealedTransaction } from '../client/envelope.js';
 import { BadTransactionError } from '../client/errors/bad-transaction-error.js';
 import { HttpRefusal, PAGE_STATUS } from './errors.js';
-import { readForm } from './body.js';
+import { dropBody, readForm } from './body.js';
 import { cancelledHtml, homeHtml, layout, NO_JS_WORK, problemHtml, receiptHtml, statusHtml } from './page-html.js';
 
 // Its own script and style only: no cookies, no third parties, nothing inline.
@@ -83,7 +83,10 @@ async function formOrRefusal(ctx: Koa.Context, limitBytes: number): Promise<URLS
 async function submitForm(ctx: Koa.Context, deps: PageDeps): Promise<void> {
   // Refused before the transaction is read: a form cannot carry a stamp, and the server does no work for free.
   const { bits } = deps.admission();
-  if (bits > 0) return refusedPage(ctx, { code: 'stamp_required', message: `This server is busy and asks every submission for a proof of work (${bits} bits or more). ${NO_JS_WORK}` });
+  if (bits > 0) {
+    await dropBody(ctx);
+    return refusedPage(ctx, { code: 'stamp_required', message: `This server is busy and asks every submission for a proof of work (${bits} bits or more). ${NO_JS_WORK}` });
+  }
   const form = await formOrRefusal(ctx, submitBodyLimit(deps.limits));
   if (!form) return;
   const sealed = sealFormTransaction(form, deps.keys.current.publicKey);
