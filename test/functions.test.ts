@@ -1,5 +1,5 @@
 // The house rule "no function over 50 lines" (issue 10), held by scripts/check-functions.ts: first on
-// a made-up project whose answer is known, then on src/.
+// a made-up project whose answer is known, then on src/ and test/support/.
 import test from 'ava';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,4 +41,25 @@ test('a made-up project: what is over the limit is listed with its name and leng
 test('no function in src/ is longer than 50 lines', (t) => {
   const long = longFunctions(ROOT, ['src']).map((f) => `${f.file}:${f.line} ${f.name} (${f.lines} lines)`);
   t.deepEqual(long, []);
+});
+
+/**
+ * Longer than the rule when test/support/ came under it; each is to be split when next touched,
+ * and leaves this list then. Nothing joins it.
+ */
+const SUPPORT_LONG_BEFORE = [
+  'test/support/client-world.ts makeClientWorld',
+  'test/support/group-world.ts makeGroupWorld',
+  'test/support/scheduler-world.ts schedulerWorld',
+  'test/support/socks5-server.ts TestSocksServer.open',
+  'test/support/socks5-server.ts TestSocksServer.serve',
+  'test/support/socks5-server.ts onData',
+  'test/support/tor-network.ts TorNetwork.startClientOnce',
+];
+
+test('no function in test/support/ is longer than 50 lines, but for those listed when it came under the rule', (t) => {
+  const long = longFunctions(ROOT, ['test/support']);
+  const named = long.map((f) => `${f.file} ${f.name}`);
+  t.deepEqual(long.filter((f, i) => !SUPPORT_LONG_BEFORE.includes(named[i]!)).map((f) => `${f.file}:${f.line} ${f.name} (${f.lines} lines)`), []);
+  t.deepEqual(SUPPORT_LONG_BEFORE.filter((n) => !named.includes(n)), [], 'split since: take it off the list');
 });

@@ -19,32 +19,33 @@ export interface Service {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `openFiles`: the service runs under `ulimit -n openFiles`, as an operator's unit file may set it. */
-export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 60_000, openFiles?: number): Promise<Service> {
-  const proc = spawnServe(args, env, openFiles);
-  const lines: Array<Record<string, unknown>> = [];
+type LogLine = Record<string, unknown>;
+type Waiter = { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void };
+
+interface LogFollower {
+  readonly lines: LogLine[];
+  readonly stderr: string[];
+  readonly exited: Promise<number | null>;
+  waitFor(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** Reads the child's JSON log lines and stderr as they come, and answers waits on them (each with a deadline). */
+function followLog(proc: ChildProcess): LogFollower {
+  const lines: LogLine[] = [];
   const stderr: string[] = [];
-  const waiters: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  const waiters: Waiter[] = [];
   createInterface({ input: proc.stdout! }).on('line', (text) => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      line = { event: 'non_json', text };
-    }
+    const line = parseLine(text);
     lines.push(line);
-    for (const w of [...waiters]) {
-      if (w.match(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
+    for (const w of waiters.filter((w) => w.match(line))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(line);
     }
   });
   createInterface({ input: proc.stderr! }).on('line', (text) => stderr.push(text));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-
-  const waitFor = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
+  const waitFor = (match: (line: LogLine) => boolean, timeoutMs = 30_000) =>
+    new Promise<LogLine>((resolve, reject) => {
       const found = lines.find(match);
       if (found) return resolve(found);
       const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('\n')}`)), timeoutMs);
@@ -54,7 +55,21 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, 
         reject(new Error(`service exited (${code}) before the expected log line; stderr: ${stderr.join('\n')}`));
       });
     });
+  return { lines, stderr, exited, waitFor };
+}
 
+function parseLine(text: string): LogLine {
+  try {
+    return JSON.parse(text) as LogLine;
+  } catch {
+    return { event: 'non_json', text };
+  }
+}
+
+/** `openFiles`: the service runs under `ulimit -n openFiles`, as an operator's unit file may set it. */
+export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 60_000, openFiles?: number): Promise<Service> {
+  const proc = spawnServe(args, env, openFiles);
+  const { lines, stderr, exited, waitFor } = followLog(proc);
   const waitForNext = (match: (line: Record<string, unknown>) => boolean, count = 1, timeoutMs?: number) => {
     const mark = lines.length;
     let seen = 0;
