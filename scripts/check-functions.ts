@@ -92,7 +92,8 @@ function ownName(node: Node | undefined): string | undefined {
 function main(argv: readonly string[]): number {
   const maxAt = argv.indexOf('--max');
   const max = maxAt === -1 ? MAX_FUNCTION_LINES : Number(argv[maxAt + 1]);
-  const dirs = argv.filter((_, i) => i !== maxAt && i !== maxAt + 1);
+  // Without --max (maxAt -1), index 0 is a directory like the rest, not the value of a --max.
+  const dirs = maxAt === -1 ? [...argv] : argv.filter((_, i) => i !== maxAt && i !== maxAt + 1);
   const long = longFunctions(process.cwd(), dirs.length > 0 ? dirs : ['src'], max);
   for (const fn of long) process.stdout.write(`${fn.file}:${fn.line} ${fn.name} ${fn.lines} lines\n`);
   process.stdout.write(long.length === 0 ? `no function over ${max} lines\n` : `${long.length} function(s) over ${max} lines\n`);

@@ -5,6 +5,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { longFunctions, MAX_FUNCTION_LINES } from '../scripts/check-functions.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,4 +63,14 @@ test('no function in test/support/ is longer than 50 lines, but for those listed
   const named = long.map((f) => `${f.file} ${f.name}`);
   t.deepEqual(long.filter((f, i) => !SUPPORT_LONG_BEFORE.includes(named[i]!)).map((f) => `${f.file}:${f.line} ${f.name} (${f.lines} lines)`), []);
   t.deepEqual(SUPPORT_LONG_BEFORE.filter((n) => !named.includes(n)), [], 'split since: take it off the list');
+});
+
+test('the command line checks the directories it is given (the first one too), and exits 1 when something is long', (t) => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/scripts/check-functions.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  for (const args of [['test/support'], ['--max', '50', 'test/support']]) {
+    const out = run(...args);
+    t.is(out.status, 1, `${args.join(' ')}: ${out.stdout}`);
+    t.regex(out.stdout, /^test\/support\/socks5-server\.ts:\d+ TestSocksServer\.serve \d+ lines$/m);
+  }
+  t.is(run('src').status, 0);
 });
