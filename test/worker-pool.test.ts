@@ -1,5 +1,9 @@
 // The worker-pool helper behind the receipt signer and the opener: typed answers, a dead worker
 // replaced, a bounded number of requests in flight, and close().
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { WorkerPool } from '../src/util/worker-pool.js';
 import type { EchoRequest, EchoResponse } from './support/echo-worker.js';
@@ -41,4 +45,18 @@ test('close() fails what is unanswered and refuses what comes after', async (t) 
   await pool.close();
   await t.throwsAsync(unanswered, { message: 'echo is closed' });
   await t.throwsAsync(pool.run({ say: 'after' }), { message: 'echo is closed' });
+});
+
+test('an awaited answer keeps the process alive until it comes, and the idle pool then lets it end', async (t) => {
+  const script = [
+    `import { WorkerPool } from ${JSON.stringify(new URL('../src/util/worker-pool.js', import.meta.url).href)};`,
+    `const pool = new WorkerPool({ url: new URL(${JSON.stringify(new URL('./support/echo-worker.js', import.meta.url).href)}), workerData: { tag: 't' }, name: 'echo' });`,
+    `console.log((await pool.run({ say: 'answered' })).said);`,
+  ].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'relaystore-pool-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'await-one.mjs'), script);
+  const child = spawnSync(process.execPath, [join(dir, 'await-one.mjs')], { encoding: 'utf8', timeout: 60_000 });
+  t.is(child.stdout.trim(), 'answered', child.stderr);
+  t.is(child.status, 0);
 });

@@ -44,7 +44,9 @@ class Slot<Res> {
 }
 
 /**
- * Requests go to the thread with the fewest unanswered ones. Threads start on first use; one that
+ * Requests go to the thread with the fewest unanswered ones. A thread holds the process open only
+ * while it owes an answer (an idle one never keeps a finished program alive; a busy one must, or an
+ * awaited answer is lost when nothing else is pending). Threads start on first use; one that
  * died (a bug, out of memory, terminated) is replaced by the next request that lands on its slot.
  */
 export class WorkerPool<Req, Res> {
@@ -71,6 +73,7 @@ export class WorkerPool<Req, Res> {
     const id = this.nextId++;
     return new Promise<Res>((resolve, reject) => {
       slot.waiting.set(id, { resolve, reject });
+      slot.worker!.ref();
       slot.worker!.postMessage({ id, request } satisfies Request<Req>);
     });
   }
@@ -81,10 +84,10 @@ export class WorkerPool<Req, Res> {
 
   private spawn(slot: Slot<Res>): Worker {
     const worker = new Worker(this.options.url, { workerData: this.options.workerData });
-    worker.unref();
     worker.on('message', ({ id, response }: Reply<Res>) => {
       const waiting = slot.waiting.get(id);
       slot.waiting.delete(id);
+      if (slot.waiting.size === 0) worker.unref();
       waiting?.resolve(response);
     });
     worker.on('error', (err) => slot.fail(worker, err));
