@@ -8,6 +8,7 @@ declare module 'sodium-native' {
     crypto_sign_seed_keypair(publicKey: Buffer, secretKey: Buffer, seed: Buffer): void;
     crypto_sign_detached(signature: Buffer, message: Buffer, secretKey: Buffer): void;
     sodium_malloc(size: number): Buffer;
+    crypto_stream_chacha20_ietf_xor(out: Buffer, message: Buffer, nonce: Buffer, key: Buffer): void;
   };
   export default sodium;
 }
