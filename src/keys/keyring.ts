@@ -27,12 +27,17 @@ export function keyIdOf(publicKey: Uint8Array): string {
 }
 
 export class KeyRing {
+  /** Decoded once: every submission asks for its key, and decoding the hex each time cost ~1 µs of the event loop. */
+  private readonly sealing: ReadonlyMap<string, SealingKey>;
+
   private constructor(
     private readonly file: KeyFile,
     readonly receiptPrivateKey: KeyObject,
     readonly receiptPublicKey: Uint8Array,
     readonly tokenSecret: Buffer,
-  ) {}
+  ) {
+    this.sealing = new Map(file.sealing.map((k) => [k.keyId, { keyId: k.keyId, publicKey: Buffer.from(k.publicKey, 'hex'), secretKey: Buffer.from(k.secretKey, 'hex') }]));
+  }
 
   get current(): SealingKey {
     const key = this.find(this.file.current);
@@ -41,9 +46,7 @@ export class KeyRing {
   }
 
   find(keyId: string): SealingKey | undefined {
-    const entry = this.file.sealing.find((k) => k.keyId === keyId);
-    if (!entry) return undefined;
-    return { keyId: entry.keyId, publicKey: Buffer.from(entry.publicKey, 'hex'), secretKey: Buffer.from(entry.secretKey, 'hex') };
+    return this.sealing.get(keyId);
   }
 
   all(): SealingKey[] {
