@@ -49,7 +49,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const wants = (section: string) => (only === null ? !(quick && section === 'tor-burst') : only.includes(section));
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const SCALE = {
-  ingestSeconds: quick ? 3 : 8,
+  ingestSeconds: quick ? 2 : 8,
   /** Echo, floor and RelayStore alternate this many times; the ratio is the median of the rounds. */
   ingestRounds: quick ? 1 : 3,
   /**
