@@ -7,7 +7,7 @@ import { BLOCKS_PER_YEAR, SECONDS_PER_YEAR, checkStamp, requiredBits } from '../
 import type { AdmissionLevel } from '../domain/admission.js';
 import { State, statusOf, viewOf, type StoredRecord } from '../domain/record.js';
 import { purgeAt } from '../domain/retention.js';
-import { deriveToken, signReceipt, tokenHash, tokenMatches } from '../keys/receipts.js';
+import { deriveToken, tokenHash, tokenMatches } from '../keys/receipts.js';
 import type { KeyRing, SealingKey } from '../keys/keyring.js';
 import { PoolSigner, type ReceiptSigner } from '../keys/receipt-signer.js';
 import { isDiskFull, type Store } from '../store/store.js';
@@ -90,7 +90,10 @@ export class Intake {
     const outcome = await this.deps.store.submit(record, receipt);
     if (outcome.kind === 'full') return refuse('store_full', STORE_FULL);
     if (outcome.kind === 'disk_full') return refuse('unavailable', DISK_FULL);
-    const answer = this.body(outcome.record, token, sealedSha256, outcome.record.locktime === locktime ? await receipt : null);
+    // A retry that declared another locktime gets the receipt of what was stored.
+    const stored = outcome.record;
+    const signed = stored.locktime === locktime ? await receipt : await this.signer.sign(stored.id, stored.locktime, sealedSha256);
+    const answer = this.body(stored, token, signed);
     return outcome.kind === 'inserted' ? { kind: 'accepted', body: answer } : { kind: 'already_known', body: answer };
   }
 
@@ -123,15 +126,14 @@ export class Intake {
     return locktime > limit ? `locktime is more than ${horizonYears} years of blocks beyond the tip (${tip.height})` : null;
   }
 
-  private body(record: StoredRecord, token: Buffer, sealedSha256: string, receipt: string | null): SubmitAnswer {
+  private body(record: StoredRecord, token: Buffer, receipt: string): SubmitAnswer {
     return {
       id: record.id,
       token: token.toString('hex'),
       status: statusOf(record.state),
       locktime: record.locktime,
       locktimeType: locktimeType(record.locktime),
-      // A retry that declared another locktime gets the receipt of what was stored.
-      receipt: receipt ?? signReceipt(this.deps.keys.receiptPrivateKey, record.id, record.locktime, sealedSha256),
+      receipt,
     };
   }
 

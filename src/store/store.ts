@@ -10,6 +10,7 @@ import { BatchQueue } from '../util/batch-queue.js';
 import { describeError, silentLogger, type Logger } from '../util/log.js';
 import { atRest, encryptLegacyBlobs, KeySlots, keySql, putKeys, vacuumIfOwed } from './at-rest.js';
 import { Checkpointer } from './checkpointer.js';
+import { groupedUpdates, rounds, setColumns } from './transition-sql.js';
 
 export const DB_FILE = 'relaystore.sqlite';
 
@@ -54,25 +55,6 @@ export interface Transition {
   readonly sentHeight?: number | null;
   readonly sent?: readonly SentRung[];
 }
-
-type Encode = (t: Transition) => Param | undefined;
-const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v));
-
-/** Each optional field of a transition: its column, and how it is stored (undefined leaves it as it is). */
-const TRANSITION_COLUMNS: ReadonlyArray<readonly [string, Encode]> = [
-  ['txid', (t) => (t.txid === undefined ? undefined : Buffer.from(t.txid, 'hex'))],
-  ['attempts', (t) => t.attempts],
-  ['broadcast_at', (t) => t.broadcastAt],
-  ['confirmations', (t) => t.confirmations],
-  ['error_code', (t) => t.errorCode],
-  ['hold_height', (t) => t.holdHeight],
-  ['rungs', (t) => t.rungs],
-  ['rung', (t) => t.rung],
-  ['fee_rate', (t) => t.feeRate],
-  ['txids', (t) => (t.txids === undefined ? undefined : json(t.txids))],
-  ['sent_height', (t) => t.sentHeight],
-  ['sent', (t) => (t.sent === undefined ? undefined : json(t.sent))],
-];
 
 export interface StoreOptions {
   readonly maxPending: number;
@@ -445,15 +427,14 @@ export class Store {
   private async applyTransitions(batch: ReadonlyArray<readonly Transition[]>): Promise<Set<string>[]> {
     const changed = new Set<string>();
     const zeroed: number[] = [];
-    let pendingDelta = 0;
+    let left = 0;
     let bytes: number;
     await this.writer.exec('BEGIN IMMEDIATE');
     try {
-      for (const t of batch.flat()) {
-        if (t.wipe) zeroed.push(...(await this.zeroKey(t)));
-        if (!(await this.applyTransition(t))) continue;
-        changed.add(t.id);
-        if (t.from.every((s) => PENDING_STATES.includes(s)) && !PENDING_STATES.includes(t.to)) pendingDelta--;
+      for (const round of rounds(batch.flat())) {
+        const done = await this.applyRound(round, zeroed);
+        for (const id of done) changed.add(id);
+        left += leftPending(round, done);
       }
       // Wipes and final states changed it through the triggers of migration 3, in this transaction.
       bytes = await this.readBytes(this.writer);
@@ -462,11 +443,27 @@ export class Store {
       await this.writer.exec('ROLLBACK').catch(() => undefined);
       throw err;
     }
-    this.pending += pendingDelta;
+    this.pending -= left;
     this.bytes = bytes;
     this.slots.give(zeroed);
     if (zeroed.length > 0) this.checkpointer.wiped();
     return batch.map((transitions) => new Set(transitions.filter((t) => changed.has(t.id)).map((t) => t.id)));
+  }
+
+  /**
+   * One round (each record once): wipes one by one, each zeroing its key first; the rest a statement
+   * per shape. Resolves with the ids that changed; the key slots zeroed are added to `zeroed`.
+   */
+  private async applyRound(round: readonly Transition[], zeroed: number[]): Promise<Set<string>> {
+    const changed = new Set<string>();
+    for (const t of round.filter((x) => x.wipe)) {
+      zeroed.push(...(await this.zeroKey(t)));
+      if (await this.applyTransition(t)) changed.add(t.id);
+    }
+    for (const { sql, params } of groupedUpdates(round.filter((x) => !x.wipe))) {
+      for (const row of await this.writer.all<{ id: Buffer }>(sql, params)) changed.add(row.id.toString('hex'));
+    }
+    return changed;
   }
 
   /** Zeroes the key of a record that `t` will wipe (under the same state condition); the slots zeroed. */
@@ -476,14 +473,9 @@ export class Store {
   }
 
   private async applyTransition(t: Transition): Promise<boolean> {
-    const sets = ['state = ?', 'wake = ?'];
-    const params: Param[] = [t.to, t.wake];
-    if (t.wipe) sets.push('sealed = NULL', 'key_slot = NULL');
-    for (const [column, encode] of TRANSITION_COLUMNS) {
-      const value = encode(t);
-      if (value !== undefined) (sets.push(`${column} = ?`), params.push(value));
-    }
-    params.push(Buffer.from(t.id, 'hex'), ...t.from);
+    const { columns, values } = setColumns(t);
+    const sets = ['state = ?', 'wake = ?', ...(t.wipe ? ['sealed = NULL', 'key_slot = NULL'] : []), ...columns.map((c) => `${c} = ?`)];
+    const params: Param[] = [t.to, t.wake, ...values, Buffer.from(t.id, 'hex'), ...t.from];
     const { changes } = await this.writer.run(`UPDATE records SET ${sets.join(', ')} WHERE id = ? AND state IN (${placeholders(t.from.length)})`, params);
     return changes > 0;
   }
@@ -541,6 +533,11 @@ export class Store {
     await this.reader.close();
     await this.writer.close();
   }
+}
+
+/** How many records of a round (each once) left the pending states: a change from pending states only, to another. */
+function leftPending(round: readonly Transition[], changed: ReadonlySet<string>): number {
+  return round.filter((t) => changed.has(t.id) && t.from.every((s) => PENDING_STATES.includes(s)) && !PENDING_STATES.includes(t.to)).length;
 }
 
 function byId(records: readonly StoredRecord[]): Map<string, StoredRecord> {
