@@ -28,12 +28,12 @@ const transition: fc.Arbitrary<Transition> = fc.record(
   { requiredKeys: ['id', 'from', 'to', 'wake'] },
 );
 
-async function storeWith(states: readonly State[]): Promise<Sqlite> {
+async function storeWith(states: readonly State[], ids: readonly string[] = IDS): Promise<Sqlite> {
   const db = await Sqlite.open(':memory:');
   await migrate(db);
-  for (const [i, id] of IDS.entries()) {
+  for (const [i, id] of ids.entries()) {
     await db.run('INSERT INTO records (id, key_id, locktime, window, state, wake, sealed, token_hash) VALUES (?, ?, 0, 0, ?, 0, ?, ?)', [
-      Buffer.from(id, 'hex'), Buffer.alloc(8), states[i]!, Buffer.alloc(100 + i), Buffer.alloc(32),
+      Buffer.from(id, 'hex'), Buffer.alloc(8), states[i % states.length]!, Buffer.alloc(100 + i), Buffer.alloc(32),
     ]);
   }
   return db;
@@ -75,6 +75,17 @@ testProp(
   },
   { numRuns: 150 },
 );
+
+test('a burst larger than one statement (300 records, then 40 of them again) ends as one by one', async (t) => {
+  const ids = Array.from({ length: 300 }, (_, i) => `${i}`.padStart(32, '0'));
+  const opened: Transition[] = ids.map((id, i) => ({ id, from: [1], to: 3, wake: i, txid: 'aa'.repeat(32), attempts: 0 }));
+  const sent: Transition[] = ids.slice(0, 40).map((id) => ({ id, from: [3], to: 4, wake: 7, broadcastAt: 1 }));
+  t.true(groupedUpdates(opened).length > 1, 'split into statements of at most 256 records');
+  const [a, b] = [await storeWith([1, 1, 2], ids), await storeWith([1, 1, 2], ids)];
+  t.deepEqual([...(await grouped(b, [...opened, ...sent]))].sort(), [...(await oneByOne(a, [...opened, ...sent]))].sort());
+  t.deepEqual(await everything(b), await everything(a));
+  await Promise.all([a.close(), b.close()]);
+});
 
 test('a record changed twice in a batch is changed in the order given (its second change in a later round)', (t) => {
   const [x, y] = IDS;

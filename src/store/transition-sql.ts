@@ -53,7 +53,7 @@ export interface Statement {
   readonly params: Param[];
 }
 
-/** Most records in one statement: each binds at most 3 + 12 + 5 values, far below SQLite's 32,766. */
+/** Most records in one statement: each binds 3 values, up to 12 set columns and its from states, far below SQLite's 32,766 in all. */
 const MAX_ROWS = 256;
 
 /**
