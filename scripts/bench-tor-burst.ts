@@ -44,11 +44,13 @@ export interface BurstResult {
   readonly seenSeconds: number;
   /** Seconds from the tip being seen to every record's outcome (sent and verified). */
   readonly settledSeconds: number;
-  /** The plain client's best time for the same number of requests, and at which concurrency. */
+  /** The plain client's best time for the same number of requests, and at which concurrency (RelayStore's: its best burst). */
   readonly ceilingSeconds: number;
   readonly ceilingLevel: number;
   /** What RelayStore's pacer learned: each lane's highest limit, and how often it backed off. */
   readonly lanes: string;
+  /** Every alternating pair, RelayStore's seconds / the plain client's. */
+  readonly runs: string;
 }
 
 const EXPLORERS = 2;
@@ -137,8 +139,10 @@ async function everyExplorerHas(world: World, txids: readonly string[]): Promise
   await Promise.all(world.explorers.flatMap((e) => txids.map((txid) => e.waitForReceived(txid, 600_000))));
 }
 
+type RelayTimes = Pick<BurstResult, 'relaySeconds' | 'seenSeconds' | 'settledSeconds'>;
+
 /** Mines the block that matures them and times each step of RelayStore's burst. */
-async function relayBurst(world: World, service: Service, txids: readonly string[]): Promise<Pick<BurstResult, 'relaySeconds' | 'seenSeconds' | 'settledSeconds'>> {
+async function relayBurst(world: World, service: Service, txids: readonly string[]): Promise<RelayTimes> {
   const height = world.explorers[0]!.tip().height + 1;
   const mined = performance.now();
   for (const e of world.explorers) e.mine(1);
@@ -156,17 +160,30 @@ function waitForOutcomes(service: Service, n: number): Promise<unknown> {
   return service.waitForNext((l) => l.event === 'broadcast' && l.outcome === 'accepted', n, 600_000);
 }
 
+/**
+ * RelayStore and the plain client alternate on one network, a burst of RelayStore after each of the
+ * plain client's levels, and the best of each counts: one RelayStore burst against the best of three
+ * plain runs compared a single draw with the fastest of three (the plain client's time for the same
+ * requests varied 4× between runs on one network).
+ */
 async function runOnce(world: World, n: number, levels: readonly number[], progress: (text: string) => void): Promise<BurstResult> {
   const dataDir = join(world.dir, `relay-${n}-${randomBytes(4).toString('hex')}`);
   progress(`tor-burst: N=${n}: starting RelayStore with its managed tor`);
   const service = await startRelay(world, dataDir);
   try {
-    const txids = await submitDue(world, service, n);
-    const best = await ceiling(world, n * EXPLORERS, levels, progress);
-    progress(`tor-burst: N=${n}: mining the block; RelayStore polls every ${world.pollSeconds} s`);
-    const relay = await relayBurst(world, service, txids);
-    progress(`tor-burst: N=${n}: RelayStore ${relay.relaySeconds.toFixed(2)} s, plain client ${best.seconds.toFixed(2)} s`);
-    return { n, ...relay, ceilingSeconds: best.seconds, ceilingLevel: best.level, lanes: lanes(service) };
+    const trials: Array<{ relay: RelayTimes; plain: { seconds: number; level: number } }> = [];
+    for (const level of levels) {
+      const plain = await ceiling(world, n * EXPLORERS, [level], progress);
+      const txids = await submitDue(world, service, n);
+      progress(`tor-burst: N=${n}: mining the block; RelayStore polls every ${world.pollSeconds} s`);
+      const relay = await relayBurst(world, service, txids);
+      progress(`tor-burst: N=${n}: RelayStore ${relay.relaySeconds.toFixed(2)} s, plain client ${plain.seconds.toFixed(2)} s (${level} at a time)`);
+      trials.push({ relay, plain });
+    }
+    const relay = [...trials].sort((a, b) => a.relay.relaySeconds - b.relay.relaySeconds)[0]!.relay;
+    const best = [...trials].sort((a, b) => a.plain.seconds - b.plain.seconds)[0]!.plain;
+    const runs = trials.map((x) => `${x.relay.relaySeconds.toFixed(1)}/${x.plain.seconds.toFixed(1)}`).join(', ');
+    return { n, ...relay, ceilingSeconds: best.seconds, ceilingLevel: best.level, lanes: lanes(service), runs };
   } finally {
     await service.kill('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });
@@ -203,10 +220,10 @@ function report(results: readonly BurstResult[], pollSeconds: number, row: TorBu
   const ratio = main.ceilingSeconds / main.relaySeconds;
   row(`${main.n} due at one block → ${EXPLORERS} explorer onions (managed tor)`, `${main.relaySeconds.toFixed(2)} s, ${(main.n / main.relaySeconds).toFixed(1)} tx/s`);
   row(`ceiling: ${requests} fresh-credential POSTs, plain tor client`, `${main.ceilingSeconds.toFixed(2)} s (best at ${main.ceilingLevel} at a time)`);
-  row('ratio RelayStore / ceiling (throughput)', ratio.toFixed(2), '>= 0.80', ratio >= 0.8);
+  row(`ratio RelayStore / ceiling (throughput; best of ${main.runs.split(',').length} alternating runs each: ${main.runs} s)`, ratio.toFixed(2), '>= 0.80', ratio >= 0.8);
   row(`block mined → RelayStore sees it (poll every ${pollSeconds} s)`, `${main.seenSeconds.toFixed(1)} s`);
   row('tip seen → every record sent and verified', `${main.settledSeconds.toFixed(2)} s`);
   for (const r of [main, ...rest].sort((a, b) => a.n - b.n)) {
-    row(`scaling N=${r.n}: RelayStore / ceiling`, `${r.relaySeconds.toFixed(2)} s / ${r.ceilingSeconds.toFixed(2)} s = ${(r.ceilingSeconds / r.relaySeconds).toFixed(2)}, ${(r.n / r.relaySeconds).toFixed(1)} tx/s; ${r.lanes}`);
+    row(`scaling N=${r.n}: RelayStore / ceiling`, `${r.relaySeconds.toFixed(2)} s / ${r.ceilingSeconds.toFixed(2)} s = ${(r.ceilingSeconds / r.relaySeconds).toFixed(2)}, ${(r.n / r.relaySeconds).toFixed(1)} tx/s (runs ${r.runs}); ${r.lanes}`);
   }
 }
