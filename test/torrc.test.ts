@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_STREAMS_PER_CIRCUIT, readControlPortFile, socksPortOf, torrcText } from '../src/tor/managed-tor.js';
+import { MAX_CIRCUIT_DIRTINESS_S, MAX_STREAMS_PER_CIRCUIT, readControlPortFile, socksPortOf, torrcText } from '../src/tor/managed-tor.js';
 import { findTorBinary } from '../src/tor/processes.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../torrc.example', import.meta.url));
@@ -57,6 +57,15 @@ test('the managed torrc lets tor choose both ports as it binds them, on loopback
     'ControlPort 127.0.0.1:auto',
     `ControlPortWriteToFile ${join(dir, 'control-port')}`,
   ]);
+});
+
+test('the managed torrc closes used circuits soon: each request has fresh credentials, so none is ever reused', async (t) => {
+  const dir = await scratch(t);
+  const opts = { dataDir: dir, apiHost: '127.0.0.1', apiPort: 8080, log: () => {} };
+  const text = torrcText({ dataDirectory: join(dir, 'data'), onionDir: join(dir, 'onion'), controlPortFile: join(dir, 'control-port'), opts });
+  t.regex(text, new RegExp(`^MaxCircuitDirtiness ${MAX_CIRCUIT_DIRTINESS_S}$`, 'm'));
+  t.true(MAX_CIRCUIT_DIRTINESS_S >= 10 && MAX_CIRCUIT_DIRTINESS_S < 600, 'shorter than tor\'s 10 minutes, not below its 10 s minimum');
+  t.regex(await verify(dir, text), /Configuration was valid/);
 });
 
 test('the ports are read back as tor writes them: the control port file, GETINFO net/listeners/socks', async (t) => {
