@@ -117,7 +117,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
       onStdout?.(stdout);
     });
     proc.stderr!.on('data', (d) => (stderr += d));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': the child may exit before its last output has been read from the pipes
+    // (a CI run saw exit code 0 and an empty stdout).
+    proc.on('close', (code) => resolve({ code, stdout, stderr }));
     if (input !== undefined) proc.stdin!.end(input);
   });
 }
