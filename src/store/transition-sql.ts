@@ -62,29 +62,37 @@ const MAX_ROWS = 256;
  * power of two with rows that name no record, so that few distinct statements are ever prepared.
  */
 export function groupedUpdates(round: readonly Transition[]): Statement[] {
-  const shapes = new Map<string, Transition[]>();
+  const shapes = new Map<string, Shape>();
   for (const t of round) {
-    const shape = `${t.from.length}:${setColumns(t).columns.join(',')}`;
-    const group = shapes.get(shape);
-    if (group) group.push(t);
-    else shapes.set(shape, [t]);
+    const { columns, values } = setColumns(t);
+    const key = `${t.from.length}:${columns.join(',')}`;
+    const row = [Buffer.from(t.id, 'hex'), t.to, t.wake, ...values, ...t.from];
+    const shape = shapes.get(key);
+    if (shape) shape.rows.push(row);
+    else shapes.set(key, { columns, states: t.from.length, rows: [row] });
   }
   const out: Statement[] = [];
-  for (const group of shapes.values()) {
-    for (let i = 0; i < group.length; i += MAX_ROWS) out.push(groupedUpdate(group.slice(i, i + MAX_ROWS)));
+  for (const { columns, states, rows } of shapes.values()) {
+    for (let i = 0; i < rows.length; i += MAX_ROWS) out.push(groupedUpdate(columns, states, rows.slice(i, i + MAX_ROWS)));
   }
   return out;
 }
 
+/** Transitions that set the same columns from as many states: each one's row of values, made once. */
+interface Shape {
+  readonly columns: readonly string[];
+  readonly states: number;
+  readonly rows: Param[][];
+}
+
 /** Rows of (id, to, wake, the set columns' values…, the from states…), columns 1, 2, 3… of `v`. */
-function groupedUpdate(group: readonly Transition[]): Statement {
-  const { columns } = setColumns(group[0]!);
-  const width = 3 + columns.length + group[0]!.from.length;
+function groupedUpdate(columns: readonly string[], states: number, group: readonly Param[][]): Statement {
+  const width = 3 + columns.length + states;
   const rows = 2 ** Math.ceil(Math.log2(group.length));
-  const params: Param[] = group.flatMap((t) => [Buffer.from(t.id, 'hex'), t.to, t.wake, ...setColumns(t).values, ...t.from]);
+  const params: Param[] = group.flat();
   for (let i = group.length * width; i < rows * width; i++) params.push(null);
   const sets = ['state = v.column2', 'wake = v.column3', ...columns.map((c, k) => `${c} = v.column${4 + k}`)];
-  const from = group[0]!.from.map((_, k) => `v.column${4 + columns.length + k}`);
+  const from = Array.from({ length: states }, (_, k) => `v.column${4 + columns.length + k}`);
   const row = `(${Array.from({ length: width }, () => '?').join(',')})`;
   const values = Array.from({ length: rows }, () => row).join(',');
   return {
